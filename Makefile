@@ -1,0 +1,40 @@
+# calfsim: the two Quick start commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint typecheck imports unit bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "calfsim needs Python >= 3.11; found " + sys.version.split()[0])'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+## Set up and run the main job on the shipped example.
+run: $(STAMP)
+	@mkdir -p out
+	$(VENV)/bin/calfsim predict examples/protocol.json --plot out/prediction.png
+
+## Set up and run the whole suite: lint, types, import layers, tests.
+test: $(STAMP) lint typecheck imports unit
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+imports: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
+
+unit: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) -m pytest benchmarks -p benchmark --benchmark-only -q
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

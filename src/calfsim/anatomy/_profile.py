@@ -1,0 +1,139 @@
+"""The leg along its length: levels, the outer girth profile and muscle shape functions.
+
+Levels run from the knee joint line (``z = 0``) down to the lateral malleolus (``z = L``, the
+lower-leg length). The girth profile passes through three landmarks: the knee girth at the
+joint line, the maximal calf girth at the calf level and the minimal (ankle) girth a few
+centimetres above the malleoli; below the ankle level it stays at the ankle girth (no malleolar
+girth is in the evidence). A monotone cubic (PCHIP) joins the landmarks, so the profile is
+smooth, rises from the knee to the calf level, falls from there to the ankle level, and the calf
+level is its maximum.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from calfsim.anatomy._tissue import FloatArray
+
+__all__ = ["bump", "girth_profile_cm", "levels_cm", "pchip"]
+
+
+def levels_cm(length_cm: float, n_levels: int, *, snap_cm: tuple[float, ...]) -> FloatArray:
+    """Return ``n_levels`` levels from 0 to ``length_cm``, with the landmarks on the grid.
+
+    The grid is uniform except that the node nearest each level in ``snap_cm`` is moved onto
+    it (by at most half a step, so the grid stays strictly increasing; the end nodes never
+    move). Internal helper: ``n_levels >= 5`` and the snapped levels lie well inside
+    ``(0, length_cm)`` and more than a step apart.
+
+    Examples
+    --------
+    >>> levels_cm(10.0, 5, snap_cm=(3.0,))
+    array([ 0. ,  3. ,  5. ,  7.5, 10. ])
+    """
+    grid: FloatArray = np.linspace(0.0, length_cm, n_levels)
+    step_cm = length_cm / (n_levels - 1)
+    for level_cm in snap_cm:
+        index = min(max(round(level_cm / step_cm), 1), n_levels - 2)
+        grid[index] = level_cm
+    return grid
+
+
+def girth_profile_cm(
+    z_cm: FloatArray,
+    *,
+    knee_girth_cm: float,
+    calf_level_cm: float,
+    calf_girth_cm: float,
+    ankle_level_cm: float,
+    ankle_girth_cm: float,
+    length_cm: float,
+) -> FloatArray:
+    """Outer girth at each level: a monotone cubic through the three landmarks.
+
+    Internal helper; inputs are trusted: ``0 < calf_level_cm < ankle_level_cm < length_cm`` and
+    ``knee_girth_cm, ankle_girth_cm < calf_girth_cm``.
+
+    Examples
+    --------
+    >>> z = np.array([0.0, 11.25, 20.0, 32.6, 37.5])
+    >>> girth_profile_cm(z, knee_girth_cm=35.0, calf_level_cm=11.25, calf_girth_cm=36.0,
+    ...                  ankle_level_cm=32.6, ankle_girth_cm=21.0, length_cm=37.5).round(2)
+    array([35.  , 36.  , 30.51, 21.  , 21.  ])
+    """
+    knots_cm = np.array([0.0, calf_level_cm, ankle_level_cm, length_cm])
+    girths_cm = np.array([knee_girth_cm, calf_girth_cm, ankle_girth_cm, ankle_girth_cm])
+    return pchip(knots_cm, girths_cm, z_cm)
+
+
+def pchip(x_knots: FloatArray, y_knots: FloatArray, x: FloatArray) -> FloatArray:
+    """Piecewise cubic Hermite interpolant that preserves monotonicity (PCHIP).
+
+    The knot slopes follow Fritsch and Carlson (1980) as in SciPy's ``PchipInterpolator``:
+    zero where the data turn (a local extremum or a flat neighbour), the weighted harmonic mean
+    of the neighbouring secant slopes elsewhere, and a shape-preserving three-point formula at
+    the ends. The curve is therefore monotone between knots and never overshoots them.
+    Internal helper: ``x_knots`` strictly increasing (at least 3 knots), ``x`` inside them.
+
+    Examples
+    --------
+    >>> pchip(np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.0, 0.0]), np.array([0.5, 1.0]))
+    array([0.75, 1.  ])
+    """
+    h = np.diff(x_knots)
+    secant = np.diff(y_knots) / h
+    slope = np.zeros_like(y_knots)
+    left, right = secant[:-1], secant[1:]
+    w_left = 2.0 * h[1:] + h[:-1]
+    w_right = h[1:] + 2.0 * h[:-1]
+    same_sign = (left * right) > 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        harmonic = (w_left + w_right) / (w_left / left + w_right / right)
+    slope[1:-1] = np.where(same_sign, harmonic, 0.0)
+    slope[0] = _end_slope(h[0], h[1], secant[0], secant[1])
+    slope[-1] = _end_slope(h[-1], h[-2], secant[-1], secant[-2])
+    k = np.clip(np.searchsorted(x_knots, x, side="right") - 1, 0, len(h) - 1)
+    step = h[k]
+    t = (x - x_knots[k]) / step
+    h00 = (1.0 + 2.0 * t) * (1.0 - t) ** 2
+    h10 = t * (1.0 - t) ** 2
+    h01 = t**2 * (3.0 - 2.0 * t)
+    h11 = t**2 * (t - 1.0)
+    result: FloatArray = (
+        h00 * y_knots[k] + h10 * step * slope[k] + h01 * y_knots[k + 1] + h11 * step * slope[k + 1]
+    )
+    return result
+
+
+def _end_slope(h0: float, h1: float, m0: float, m1: float) -> float:
+    """Shape-preserving three-point slope at an end knot (as in SciPy's PCHIP)."""
+    d = ((2.0 * h0 + h1) * m0 - h0 * m1) / (h0 + h1)
+    if np.sign(d) != np.sign(m0):
+        return 0.0
+    if np.sign(m0) != np.sign(m1) and abs(d) > abs(3.0 * m0):
+        return 3.0 * m0
+    return float(d)
+
+
+def bump(x: FloatArray, *, start: float, peak: float, end: float) -> FloatArray:
+    """Smooth single-peaked shape: 0 outside ``(start, end)``, 1 at ``peak``.
+
+    Two half-cosines (rising from ``start`` to ``peak``, falling from ``peak`` to ``end``)
+    joined with zero slope at the peak, so the shape and its slope are continuous. Used for the
+    longitudinal profile of each muscle's cross-section. ``start < peak < end``.
+
+    Examples
+    --------
+    >>> bump(np.array([0.0, 0.25, 0.5, 1.0]), start=0.0, peak=0.5, end=1.0)
+    array([0. , 0.5, 1. , 0. ])
+    """
+    rise = np.clip((x - start) / (peak - start), 0.0, 1.0)
+    fall = np.clip((x - peak) / (end - peak), 0.0, 1.0)
+    shape: FloatArray = np.where(
+        x <= peak,
+        0.5 * (1.0 - np.cos(math.pi * rise)),
+        0.5 * (1.0 + np.cos(math.pi * fall)),
+    )
+    return shape

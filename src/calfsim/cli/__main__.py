@@ -1,0 +1,5 @@
+"""Allow ``python -m calfsim.cli``."""
+
+from calfsim.cli._app import main
+
+main()

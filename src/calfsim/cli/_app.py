@@ -1,0 +1,100 @@
+"""Typer application: ``calfsim predict`` and ``calfsim evidence``.
+
+Exit codes: 0 success, 2 invalid input (one line per problem on stderr), 1 other errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from calfsim.errors import CalfSimError, ExtrapolationWarning, InvalidInputError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="calfsim: evidence-based simulator for calf reduction by botulinum toxin (off-label).",
+)
+_out = Console(soft_wrap=True)
+_err = Console(stderr=True, soft_wrap=True)
+
+
+def _fail(exc: CalfSimError) -> None:
+    lines = exc.problems if isinstance(exc, InvalidInputError) else (str(exc),)
+    for line in lines:
+        _err.print(f"error: {line}", markup=False, highlight=False)
+    raise typer.Exit(2 if isinstance(exc, InvalidInputError) else 1)
+
+
+@app.command()
+def predict(
+    protocol: Annotated[Path, typer.Argument(help="Protocol JSON file (the predict contract)")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON contract")] = False,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write girth vs time with its band to a PNG")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same output)")] = 1,
+    samples: Annotated[int, typer.Option("--samples", help="Monte Carlo virtual patients")] = 4000,
+) -> None:
+    """Predict how each calf changes over time, as p10 / median / p90."""
+    from calfsim.io import prediction_to_dict, read_protocol
+    from calfsim.simulation import predict as run_predict
+
+    try:
+        parsed = read_protocol(protocol)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExtrapolationWarning)  # reported in the notes
+            result = run_predict(parsed, n_samples=samples, rng=seed)
+    except CalfSimError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(prediction_to_dict(result), indent=1) + "\n")
+    else:
+        from calfsim.cli._tables import prediction_tables
+
+        for table in prediction_tables(result):
+            _out.print(table)
+        for note in result.notes:
+            _out.print(f"note: {note}", markup=False)
+    if plot is not None:
+        from calfsim.render import plot_prediction
+
+        written = plot_prediction(result, plot)
+        (_err if as_json else _out).print(f"plot written to {written}", markup=False)
+
+
+@app.command()
+def evidence(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
+    topic: Annotated[str | None, typer.Option("--topic", help="Only this topic")] = None,
+) -> None:
+    """List every clinical number calfsim uses, with its citation and evidence tag."""
+    from calfsim.cli._tables import evidence_dict, evidence_tables
+    from calfsim.evidence import load_evidence
+
+    ev = load_evidence()
+    if topic is not None and topic not in ev.topics:
+        _err.print(
+            f"error: --topic must be one of {', '.join(sorted(ev.topics))}; got {topic!r}",
+            markup=False,
+        )
+        raise typer.Exit(2)
+    if as_json:
+        sys.stdout.write(json.dumps(evidence_dict(ev, topic), indent=1, ensure_ascii=False) + "\n")
+        return
+    for table in evidence_tables(ev, topic):
+        _out.print(table)
+
+
+def main() -> None:
+    """Entry point of the ``calfsim`` script."""
+    app()

@@ -1,0 +1,107 @@
+"""Result types of a prediction: bands over days, per leg and per muscle head."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from calfsim.domain import MuscleHead, Side
+
+__all__ = ["Band", "LegPrediction", "Prediction"]
+
+FloatArray = NDArray[np.float64]
+
+
+def _frozen(a: FloatArray) -> FloatArray:
+    out = np.array(a, dtype=np.float64, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Band:
+    """Percentiles of a Monte Carlo distribution, one value per reported day.
+
+    ``p10`` is the 10th percentile of the value (for a change: the most negative one).
+    """
+
+    p10: FloatArray
+    median: FloatArray
+    p90: FloatArray
+
+    def __post_init__(self) -> None:
+        for name in ("p10", "median", "p90"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+    @classmethod
+    def from_samples(cls, samples: FloatArray, *, axis: int = 0) -> Band:
+        """Summarise ``samples`` (Monte Carlo draws along ``axis``) as p10/median/p90."""
+        p10, median, p90 = np.percentile(samples, [10.0, 50.0, 90.0], axis=axis)
+        return cls(p10=p10, median=median, p90=p90)
+
+    def to_dict(self) -> dict[str, list[float]]:
+        """Return ``{"p10": [...], "median": [...], "p90": [...]}`` with plain floats."""
+        return {
+            "p10": [float(x) for x in self.p10],
+            "median": [float(x) for x in self.median],
+            "p90": [float(x) for x in self.p90],
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class LegPrediction:
+    """Predicted course of one leg.
+
+    Attributes
+    ----------
+    side : Side
+    days : ndarray, shape (n_days,)
+        Days since the first injection.
+    baseline_calf_girth_cm : float
+        The measured maximal calf girth.
+    calf_level_cm : float
+        Level of maximal girth, below the knee joint line; the tape is re-applied at this level.
+    calf_girth_cm, calf_girth_change_cm : Band
+        Girth at the calf level and its change from baseline (negative = smaller).
+    head_volume_change_frac : mapping of MuscleHead to Band
+        Fractional volume change of each muscle (negative = atrophy, positive = compensation).
+    head_volume_cm3 : mapping of MuscleHead to float
+        Baseline volume of each muscle from the anatomy model.
+    head_dose_u : mapping of MuscleHead to tuple of float
+        Units per head in each session, in the session's own product units.
+    levels_cm : ndarray, shape (n_levels,)
+        Levels of the girth profile, below the knee joint line.
+    girth_profile_cm : Band
+        Median girth at every level and day: arrays of shape (n_days, n_levels).
+    """
+
+    side: Side
+    days: FloatArray
+    baseline_calf_girth_cm: float
+    calf_level_cm: float
+    calf_girth_cm: Band
+    calf_girth_change_cm: Band
+    head_volume_change_frac: Mapping[MuscleHead, Band]
+    head_volume_cm3: Mapping[MuscleHead, float]
+    head_dose_u: Mapping[MuscleHead, tuple[float, ...]]
+    levels_cm: FloatArray
+    girth_profile_cm: Band
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "days", _frozen(self.days))
+        object.__setattr__(self, "levels_cm", _frozen(self.levels_cm))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Prediction:
+    """A whole prediction: both legs, the model version and how it was sampled."""
+
+    model_version: str
+    samples: int
+    seed: int | None
+    legs: Mapping[Side, LegPrediction]
+    tape_error_cm: float
+    notes: tuple[str, ...] = field(default_factory=tuple)
