@@ -14,7 +14,7 @@ def ev() -> EvidenceBase:
     return load_evidence()
 
 
-def build(
+def _build(
     calf_girth_cm: float,
     *,
     sex: Sex | None = Sex.FEMALE,
@@ -30,3 +30,9 @@ def build(
         side=side,
         n_levels=n_levels,
     )
+
+
+@pytest.fixture(scope="session")
+def build():
+    """``build(calf_girth_cm, *, sex=FEMALE, side=LEFT, height_cm=None, **measured)``."""
+    return _build

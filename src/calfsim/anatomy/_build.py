@@ -124,10 +124,11 @@ def build_leg_anatomy(
 
     References
     ----------
-    Gordon CC et al. 2014 (ANSUR II); Heinz G et al. 2003 (bdims); Fukunaga T et al. 1992,
-    doi:10.1002/jor.1100100623 (volumes, ACSA); Antonios T, Adds PJ 2008, doi:10.1002/ca.20533
-    (LG ends 1.74 cm above MG); Weiss L, Clark F 1985, doi:10.1093/ptj/65.4.477 (sex
-    differences); evidence items ``anatomy.*`` and ``anthropometry.*``.
+    Every number is an evidence item (``anatomy.*``, ``anthropometry.*``) with its citation.
+    Main sources: Gordon CC et al. 2014, ANSUR II (girths, lengths); Heinz G et al. 2003, bdims
+    (knee girth); Fukunaga T et al. 1992, J Orthop Res 10:926-934 (volumes, ACSA); Antonios T,
+    Adds PJ 2008, doi:10.1002/ca.20533 (LG ends 1.74 cm above MG); Weiss L, Clark F 1985,
+    doi:10.1093/ptj/65.4.477 (sex differences in fat and muscle thickness).
 
     Examples
     --------

@@ -117,25 +117,20 @@ class AnatomyParams:
             if not isinstance(getattr(self, name), SexDefaults):
                 raise InvalidInputError(f"{name} must be a SexDefaults", field=name)
         _check_positive(self, allow_zero=("gm_origin_above_knee_frac",))
+        _check_order("calf_level_frac < mg_end_frac < 1", self.calf_level_frac, self.mg_end_frac, 1)
         _check_order(
-            "calf_level_frac < mg_end_frac < 1",
-            (self.calf_level_frac, self.mg_end_frac, 1.0),
+            "calf_level_frac < ankle_level_frac < 1", self.calf_level_frac, self.ankle_level_frac, 1
         )
         _check_order(
-            "calf_level_frac < ankle_level_frac < 1",
-            (self.calf_level_frac, self.ankle_level_frac, 1.0),
+            "soleus_origin_frac < calf_level_frac", self.soleus_origin_frac, self.calf_level_frac
         )
         _check_order(
-            "soleus_origin_frac < calf_level_frac, soleus_origin_frac < soleus_peak_frac "
-            "< soleus_end_frac <= 1",
-            (self.soleus_origin_frac, min(self.calf_level_frac, self.soleus_peak_frac)),
-            (self.soleus_origin_frac, self.soleus_peak_frac, self.soleus_end_frac),
+            "soleus_origin_frac < soleus_peak_frac < soleus_end_frac <= 1",
+            self.soleus_origin_frac,
+            self.soleus_peak_frac,
+            self.soleus_end_frac,
+            1 + 1e-12,  # the soleus may end exactly at the ankle
         )
-        if self.soleus_end_frac > 1.0:
-            raise InvalidInputError(
-                f"soleus_end_frac must be at most 1; got {self.soleus_end_frac}",
-                field="soleus_end_frac",
-            )
         shares = self.mg_share_frac + self.lg_share_frac + self.soleus_share_frac
         if not shares + self.remainder_min_share_frac < 1.0:
             raise InvalidInputError(
@@ -250,9 +245,10 @@ def _check_positive(obj: object, *, allow_zero: tuple[str, ...] = ()) -> None:
             )
 
 
-def _check_order(what: str, *chains: tuple[float, ...]) -> None:
-    """Raise unless every chain of values is strictly increasing."""
-    for chain in chains:
-        if not all(x < y for x, y in itertools.pairwise(chain)):
-            field = what.split(" ", 1)[0]
-            raise InvalidInputError(f"need {what}; got {chain}", field=field)
+def _check_order(what: str, *values: float) -> None:
+    """Raise unless ``values`` are strictly increasing; the first name in ``what`` is blamed."""
+    if not all(x < y for x, y in itertools.pairwise(values)):
+        raise InvalidInputError(
+            f"need {what}; got {', '.join(f'{v:g}' for v in values)}",
+            field=what.split(" ", 1)[0],
+        )

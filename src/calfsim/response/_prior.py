@@ -4,8 +4,8 @@ Each parameter has a central value and a plausible range in ``response.toml``. T
 as the 5th-95th percentile of a *split log-normal* distribution around the central value: a
 log-normal whose spread below the centre is set by ``low`` and above it by ``high``. A range
 that is one-sided (``low == central``) gives a distribution that never goes below the centre.
-Between-patient and between-study variability of the response are two further log-normal
-multipliers on the dose sensitivity.
+Between-patient variability acts on the dose sensitivity; between-study variability on the
+gastrocnemius area that shows in the tape girth (log-normal multipliers).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ __all__ = [
 
 #: Bumped whenever equations or calibrated values change, so that stored predictions can be
 #: reproduced with the model that made them.
-MODEL_VERSION = "calfsim-pd-1.0"
+MODEL_VERSION = "calfsim-pd-1.1"
 
 #: z-score of the 95th percentile of a standard normal: ranges are read as 5th-95th percentiles.
 _Z95 = 1.6448536269514722
@@ -67,9 +67,14 @@ class ResponseParams:
     comp_soleus_frac : float
         Part of the compensation that is soleus (the rest is subcutaneous fat).
     sensitivity_ratio : float
-        Individual multiplier on the dose density (patient × study variability; 1 = typical).
+        Individual multiplier on the dose density (between-patient variability; 1 = typical).
     gm_size_ratio : float
-        Multiplier on the gastrocnemius cross-sections of the anatomy model (its uncertainty).
+        Multiplier on the gastrocnemius cross-sections of the anatomy model (its uncertainty);
+        a larger head has both a lower dose density and a larger area to lose.
+    study_ratio : float
+        Between-study multiplier on the gastrocnemius area that shows in the tape girth
+        (patient selection for hypertrophy, tape protocol); it does not change the dose
+        density. 1 = typical study.
     abo_per_ona_ratio : float
         AbobotulinumtoxinA units equivalent to one onabotulinumtoxinA unit.
     pra_per_ona_ratio, leti_per_ona_ratio, inco_per_ona_ratio : float
@@ -89,6 +94,7 @@ class ResponseParams:
     comp_soleus_frac: float
     sensitivity_ratio: float = 1.0
     gm_size_ratio: float = 1.0
+    study_ratio: float = 1.0
     abo_per_ona_ratio: float = 2.75
     pra_per_ona_ratio: float = 1.0
     leti_per_ona_ratio: float = 1.0
@@ -133,7 +139,7 @@ class PopulationPrior:
     patient_sd_log : float
         Log-SD of the between-patient multiplier on dose sensitivity.
     study_sd_log : float
-        Log-SD of the between-study multiplier on dose sensitivity.
+        Log-SD of the between-study multiplier on the girth-relevant gastrocnemius area.
     gm_size_sd_log : float
         Log-SD of the gastrocnemius size multiplier when no ultrasound thickness is given.
     gm_size_sd_log_ultrasound : float
@@ -244,7 +250,7 @@ def sample_params(
     for f in fields(ResponseParams):
         name = f.name
         c = float(getattr(prior.central, name))
-        if typical or name in ("sensitivity_ratio", "gm_size_ratio"):
+        if typical or name in ("sensitivity_ratio", "gm_size_ratio", "study_ratio"):
             values[name] = np.full(n, c)
             continue
         z = rng.standard_normal(n)
@@ -259,8 +265,8 @@ def sample_params(
             draw = np.clip(draw, *_CLIP[name])
         values[name] = draw
     if not typical:
-        sd = np.hypot(prior.patient_sd_log, prior.study_sd_log)
-        values["sensitivity_ratio"] = np.exp(sd * rng.standard_normal(n))
+        values["sensitivity_ratio"] = np.exp(prior.patient_sd_log * rng.standard_normal(n))
         size_sd = prior.gm_size_sd_log_ultrasound if has_ultrasound else prior.gm_size_sd_log
         values["gm_size_ratio"] = np.exp(size_sd * rng.standard_normal(n))
+        values["study_ratio"] = np.exp(prior.study_sd_log * rng.standard_normal(n))
     return SampledParams(n=n, values=values)

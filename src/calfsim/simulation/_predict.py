@@ -50,7 +50,9 @@ class LegCourse:
     """Per-sample course of one leg on a time grid (the raw Monte Carlo result).
 
     ``atrophy_frac[head]`` and ``compensation_frac`` have shape (n_samples, n_t);
-    ``compensation_frac`` is the fraction of the gastrocnemius loss offset at each time.
+    ``compensation_frac`` is the fraction of the gastrocnemius loss offset at each time;
+    ``gm_size_ratio`` scales the gastrocnemius volume (anatomy uncertainty) and
+    ``gm_area_ratio`` (size × between-study ratio) the area that shows in the girth.
     """
 
     anatomy: LegAnatomy
@@ -58,6 +60,7 @@ class LegCourse:
     atrophy_frac: dict[MuscleHead, FloatArray]
     compensation_frac: FloatArray
     gm_size_ratio: FloatArray
+    gm_area_ratio: FloatArray
     comp_soleus_frac: FloatArray
     head_dose_u: dict[MuscleHead, tuple[float, ...]]
 
@@ -73,7 +76,7 @@ class LegCourse:
             return np.asarray(a[:, :, None] * area[None, None, :], dtype=np.float64)
 
         gm_loss = (loss(MuscleHead.GM_MEDIAL) + loss(MuscleHead.GM_LATERAL)) * (
-            self.gm_size_ratio[:, None, None]
+            self.gm_area_ratio[:, None, None]
         )
         kept = 1.0 - np.atleast_2d(self.compensation_frac[:, t_index].T).T[:, :, None]
         return np.asarray(-gm_loss * kept - loss(MuscleHead.SOLEUS), dtype=np.float64)
@@ -236,6 +239,7 @@ def simulate_courses(
             atrophy_frac=by_head,
             compensation_frac=compensation,
             gm_size_ratio=params.get("gm_size_ratio"),
+            gm_area_ratio=params.get("gm_size_ratio") * params.get("study_ratio"),
             comp_soleus_frac=params.get("comp_soleus_frac"),
             head_dose_u=setup.head_dose_u,
         )
@@ -269,7 +273,11 @@ def calf_girth_daily_cm(
         weight = np.stack(
             [
                 anatomy.muscle_area_cm2(h)[ci]
-                * (params.get("gm_size_ratio") if h in GM_HEADS else np.ones(params.n))
+                * (
+                    params.get("gm_size_ratio") * params.get("study_ratio")
+                    if h in GM_HEADS
+                    else np.ones(params.n)
+                )
                 for h in setup.dosed
             ]
         )
