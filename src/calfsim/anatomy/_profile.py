@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.interpolate import PchipInterpolator
 
 from calfsim.anatomy._tissue import FloatArray
 
@@ -69,52 +70,20 @@ def girth_profile_cm(
 
 
 def pchip(x_knots: FloatArray, y_knots: FloatArray, x: FloatArray) -> FloatArray:
-    """Piecewise cubic Hermite interpolant that preserves monotonicity (PCHIP).
+    """Monotonicity-preserving cubic interpolation (SciPy's ``PchipInterpolator``).
 
-    The knot slopes follow Fritsch and Carlson (1980) as in SciPy's ``PchipInterpolator``:
-    zero where the data turn (a local extremum or a flat neighbour), the weighted harmonic mean
-    of the neighbouring secant slopes elsewhere, and a shape-preserving three-point formula at
-    the ends. The curve is therefore monotone between knots and never overshoots them.
-    Internal helper: ``x_knots`` strictly increasing (at least 3 knots), ``x`` inside them.
+    Monotone between knots and never overshoots them, so a profile through knee, calf and
+    ankle girths has its maximum exactly at the calf knot.
 
     Examples
     --------
     >>> pchip(np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.0, 0.0]), np.array([0.5, 1.0]))
     array([0.75, 1.  ])
     """
-    h = np.diff(x_knots)
-    secant = np.diff(y_knots) / h
-    slope = np.zeros_like(y_knots)
-    left, right = secant[:-1], secant[1:]
-    w_left = 2.0 * h[1:] + h[:-1]
-    w_right = h[1:] + 2.0 * h[:-1]
-    same_sign = (left * right) > 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        harmonic = (w_left + w_right) / (w_left / left + w_right / right)
-    slope[1:-1] = np.where(same_sign, harmonic, 0.0)
-    slope[0] = _end_slope(h[0], h[1], secant[0], secant[1])
-    slope[-1] = _end_slope(h[-1], h[-2], secant[-1], secant[-2])
-    k = np.clip(np.searchsorted(x_knots, x, side="right") - 1, 0, len(h) - 1)
-    step = h[k]
-    t = (x - x_knots[k]) / step
-    h00 = (1.0 + 2.0 * t) * (1.0 - t) ** 2
-    h10 = t * (1.0 - t) ** 2
-    h01 = t**2 * (3.0 - 2.0 * t)
-    h11 = t**2 * (t - 1.0)
-    result: FloatArray = (
-        h00 * y_knots[k] + h10 * step * slope[k] + h01 * y_knots[k + 1] + h11 * step * slope[k + 1]
+    result: FloatArray = np.asarray(
+        PchipInterpolator(x_knots, y_knots, extrapolate=False)(x), dtype=np.float64
     )
     return result
-
-
-def _end_slope(h0: float, h1: float, m0: float, m1: float) -> float:
-    """Shape-preserving three-point slope at an end knot (as in SciPy's PCHIP)."""
-    d = ((2.0 * h0 + h1) * m0 - h0 * m1) / (h0 + h1)
-    if np.sign(d) != np.sign(m0):
-        return 0.0
-    if np.sign(m0) != np.sign(m1) and abs(d) > abs(3.0 * m0):
-        return 3.0 * m0
-    return float(d)
 
 
 def bump(x: FloatArray, *, start: float, peak: float, end: float) -> FloatArray:
