@@ -38,8 +38,15 @@ def _plot(points: list[CalibrationPoints], path: Path, *, title: str) -> None:
     fig, axes = plt.subplots(1, len(points), figsize=(5.2 * len(points), 3.8), squeeze=False)
     for ax, p in zip(axes[0], points, strict=True):
         lo, hi = np.minimum(p.p10, p.p90), np.maximum(p.p10, p.p90)
-        ax.errorbar(p.x, p.median, yerr=[p.median - lo, hi - p.median], fmt="s", color="#1f6fb2",
-                    capsize=4, label="model median, p10–p90")
+        ax.errorbar(
+            p.x,
+            p.median,
+            yerr=[p.median - lo, hi - p.median],
+            fmt="s",
+            color="#1f6fb2",
+            capsize=4,
+            label="model median, p10–p90",
+        )
         ax.plot(p.x, p.observed, "o", color="#c2561a", ms=8, label="published")
         ax.set_title(p.name, fontsize=9)
         ax.set_xlabel(p.x_label)
@@ -99,6 +106,31 @@ def _table(points: list[CalibrationPoints]) -> str:
     return "\n".join(rows)
 
 
+def _parameter_table(ev) -> str:
+    rows = [
+        "| Parameter | Central | Range (p5–p95) | Unit | Tag | Sources | Basis |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for topic in ("response", "products"):
+        for it in ev.in_topic(topic):
+            if not isinstance(it.value, float):
+                continue
+            lo = "" if it.low is None else f"{it.low:g}"
+            hi = "" if it.high is None else f"{it.high:g}"
+            rng = f"{lo}–{hi}" if lo or hi else ""
+            rows.append(
+                f"| `{it.key}` | {it.value:g} | {rng} | {it.unit} | {it.tag.value} | "
+                f"{it.citation_text()} | {it.note} |"
+            )
+    return "\n".join(rows)
+
+
+def _replace(text: str, marker: str, body: str) -> str:
+    block = f"<!-- {marker}:start -->\n{body}\n<!-- {marker}:end -->"
+    pattern = rf"<!-- {marker}:start -->.*<!-- {marker}:end -->"
+    return re.sub(pattern, lambda _: block, text, flags=re.S)
+
+
 def main() -> None:
     ev = load_evidence()
     FIGURES.mkdir(parents=True, exist_ok=True)
@@ -106,20 +138,31 @@ def main() -> None:
     bounds = [chang_repeated_sessions(ev), fortuna_maximal_atrophy(ev)]
     park12 = list(park_dose_response(ev, week=12))
     park26 = list(park_dose_response(ev, week=26))
-    _plot(shapes, FIGURES / "calibration_shapes.png",
-          title="Time-course shapes (normalised to the nadir)")
-    _plot(bounds, FIGURES / "calibration_repeat_and_max.png",
-          title="Repeated sessions and maximal atrophy")
-    _plot(park12, FIGURES / "calibration_park_week12.png",
-          title="Park 2005 dose-response, model at week 12")
-    _plot(park26, FIGURES / "calibration_park_week26.png",
-          title="Park 2005 dose-response, model at week 26 (the evidence's assumed time point)")
+    _plot(
+        shapes,
+        FIGURES / "calibration_shapes.png",
+        title="Time-course shapes (normalised to the nadir)",
+    )
+    _plot(
+        bounds,
+        FIGURES / "calibration_repeat_and_max.png",
+        title="Repeated sessions and maximal atrophy",
+    )
+    _plot(
+        park12,
+        FIGURES / "calibration_park_week12.png",
+        title="Park 2005 dose-response, model at week 12",
+    )
+    _plot(
+        park26,
+        FIGURES / "calibration_park_week26.png",
+        title="Park 2005 dose-response, model at week 26 (the evidence's assumed time point)",
+    )
     _time_course_figure(FIGURES / "example_course.png")
     table = _table(shapes + bounds + park12 + park26)
     text = MODEL_MD.read_text(encoding="utf-8")
-    block = f"<!-- calibration:start -->\n{table}\n<!-- calibration:end -->"
-    text = re.sub(r"<!-- calibration:start -->.*<!-- calibration:end -->", block, text,
-                  flags=re.S)
+    text = _replace(text, "calibration", table)
+    text = _replace(text, "parameters", _parameter_table(ev))
     MODEL_MD.write_text(text, encoding="utf-8")
     print(table)
 

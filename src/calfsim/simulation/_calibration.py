@@ -61,8 +61,9 @@ class CalibrationPoints:
     @property
     def is_inside_band(self) -> NDArray[np.bool_]:
         """Whether each observation lies inside the model's p10-p90 band."""
-        low = np.minimum(self.p10, self.p90)
-        high = np.maximum(self.p10, self.p90)
+        # 1e-9: observed values normalised to their own nadir are exactly 1 at the nadir.
+        low = np.minimum(self.p10, self.p90) - 1e-9
+        high = np.maximum(self.p10, self.p90) + 1e-9
         return np.asarray((self.observed >= low) & (self.observed <= high))
 
 
@@ -116,8 +117,10 @@ def _shape(
     values = _population(ev, n, seed)
     t = np.arange(0.0, 7 * 60.0)
     a = _course(values, _amplitude(values, density_u_per_cm3), [0.0], t)
-    # Each virtual patient's course normalised to its own nadir, like the observed series.
-    ratio = a[:, (weeks * 7).astype(int)] / np.maximum(a.max(axis=1, keepdims=True), 1e-12)
+    # Each virtual patient's course sampled at the published weeks and normalised to its
+    # nadir among them, exactly as the observed series is.
+    sampled = a[:, (weeks * 7).astype(int)]
+    ratio = sampled / np.maximum(sampled.max(axis=1, keepdims=True), 1e-12)
     p10, median, p90 = np.percentile(ratio, [10, 50, 90], axis=0)
     return CalibrationPoints(
         name=name,
