@@ -34,7 +34,7 @@ unit: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(PY) -m pytest benchmarks -p benchmark --benchmark-only -q
+	$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,max,rounds -q
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

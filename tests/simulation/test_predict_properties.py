@@ -174,3 +174,18 @@ def test_dose_beyond_evidence_needs_explicit_extrapolation():
             protocol(LegDose(total_u=200.0), allow_extrapolation=True), n_samples=100, rng=1
         )
     assert result.notes
+
+
+def test_daily_path_matches_full_daily_integration():
+    """calf_girth_daily_cm integrates on a coarser grid; it must agree with a daily grid."""
+    from calfsim.simulation import calf_girth_daily_cm
+
+    p = protocol(LegDose(total_u=120.0), LegDose(total_u=80.0), session_days=(0.0, 112.0))
+    values = params(n=500, seed=4)
+    fast = calf_girth_daily_cm(p, values, n_days=400)
+    courses = simulate_courses(p, np.arange(400.0), values)
+    for side, course in courses.items():
+        ci = course.anatomy.calf_level_index
+        area = course.anatomy.total_area_cm2[ci] + course.area_change_cm2(ci, slice(None))[:, :, 0]
+        reference = np.sqrt(4 * np.pi * area).T
+        assert np.abs(fast[side] - reference).max() < 0.02

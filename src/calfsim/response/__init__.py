@@ -6,6 +6,7 @@ distributions come from the evidence data (``response.toml``).
 
 from calfsim.response._kinetics import (
     block_amplitude_frac,
+    integration_grid_days,
     iter_atrophy_frac,
     simulate_atrophy_frac,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "block_amplitude_frac",
     "central_ona_equivalent_u",
     "conservative_ona_equivalent_u",
+    "integration_grid_days",
     "iter_atrophy_frac",
     "ona_equivalent_u",
     "population_prior",

@@ -29,7 +29,12 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["block_amplitude_frac", "iter_atrophy_frac", "simulate_atrophy_frac"]
+__all__ = [
+    "block_amplitude_frac",
+    "integration_grid_days",
+    "iter_atrophy_frac",
+    "simulate_atrophy_frac",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -63,6 +68,33 @@ def block_amplitude_frac(
     return np.asarray(ratio / (1.0 + ratio), dtype=np.float64)
 
 
+def integration_grid_days(
+    session_days: FloatArray,
+    t_end_days: float,
+    *,
+    fine_days: float = 42.0,
+    coarse_step_days: float = 7.0,
+) -> FloatArray:
+    """Time grid that is daily for ``fine_days`` after each session and weekly elsewhere.
+
+    The block changes fast only during its onset (time constant about 5 days); elsewhere every
+    time constant is weeks to months, so weekly exact-exponential steps lose almost nothing
+    (girth within 0.02 cm of a daily grid, tested) at a quarter of the cost.
+
+    Examples
+    --------
+    >>> g = integration_grid_days(np.array([0.0]), 60.0)
+    >>> g[:3].tolist(), g[-3:].tolist()
+    ([0.0, 1.0, 2.0], [49.0, 56.0, 60.0])
+    """
+    points = [np.arange(0.0, t_end_days, coarse_step_days), np.array([0.0, t_end_days])]
+    for day in session_days:
+        if day <= t_end_days:
+            points.append(np.arange(day, min(day + fine_days, t_end_days) + 1.0))
+    grid = np.unique(np.concatenate(points))
+    return np.asarray(grid[grid <= t_end_days], dtype=np.float64)
+
+
 def iter_atrophy_frac(
     t_days: FloatArray,
     session_days: FloatArray,
@@ -74,65 +106,81 @@ def iter_atrophy_frac(
     tau_atr_days: FloatArray,
     tau_reg_days: FloatArray,
     a_max_frac: FloatArray,
-    chunk_steps: int = 32,
-) -> Iterator[tuple[int, FloatArray]]:
+    chunk_steps: int = 8,
+) -> Iterator[tuple[int, NDArray[np.float32]]]:
     """Integrate block and atrophy chunk by chunk of the time grid (bounded memory).
 
     Parameters are those of `simulate_atrophy_frac`. Yields ``(i0, atrophy)`` where ``atrophy``
     has shape (n_steps, n_heads, n_rows) and holds :math:`a` at ``t_days[i0 : i0 + n_steps]``.
-    The yielded array is a reused buffer: consume (or copy) it before advancing.
+    The yielded array is a reused float32 buffer: consume (or copy) it before advancing.
     """
     t = np.asarray(t_days, dtype=np.float64)
     n_t = t.size
     n_sessions, n_heads, n_rows = amplitude_frac.shape
     shape = (chunk_steps, n_heads, n_rows)
-    # Work buffers are allocated once and reused: first-touch page faults of fresh arrays
-    # cost more than the arithmetic here.
-    atrophy = np.zeros(shape)
-    f = np.empty(shape)
-    decay = np.empty(shape)
-    w = np.empty(shape)
-    profile = np.empty((chunk_steps, n_rows))
-    scratch = np.empty((chunk_steps, n_rows))
-    state = np.zeros((n_heads, n_rows))
+    # float32 work buffers, allocated once and reused: memory traffic and first-touch page
+    # faults cost more than the arithmetic here, and 7 significant digits are plenty for
+    # fractions reported to 1%.
+    f32 = np.float32
+    atrophy = np.zeros(shape, dtype=f32)
+    f = np.empty(shape, dtype=f32)
+    decay = np.empty(shape, dtype=f32)
+    w = np.empty(shape, dtype=f32)
+    tmp = np.empty((chunk_steps, n_rows), dtype=f32)
+    state = np.zeros((n_heads, n_rows), dtype=f32)
     if n_t == 0:
         return
-    atrophy[0] = 0.0
     yield 0, atrophy[:1]
-    # Recovery of the block slows with each session a leg has received (Rogozhin 2008).
-    received = np.cumsum(amplitude_frac.max(axis=1) > 0, axis=0)
-    inv_off_k = 1.0 / (
-        tau_off_days[None, :] * repeat_slowing_ratio[None, :] ** np.maximum(received - 1, 0)
-    )
-    inv_on = 1.0 / tau_on_days
-    gain = a_max_frac / tau_atr_days
-    inv_reg = 1.0 / tau_reg_days
-    slope = 1.0 / tau_atr_days - inv_reg
+    # Recovery of the block slows with each session the same head has received
+    # (Rogozhin 2008): tau_off of session k is tau_off * m^(count - 1).
+    is_dosed = amplitude_frac.reshape(n_sessions, n_heads, -1).max(axis=2) > 0
+    received = np.cumsum(is_dosed, axis=0)
+    amp = amplitude_frac.astype(f32)
+    neg_inv_on = (-1.0 / tau_on_days).astype(f32)
+    gain = (a_max_frac / tau_atr_days).astype(f32)
+    inv_reg = (1.0 / tau_reg_days).astype(f32)
+    slope = (1.0 / tau_atr_days - 1.0 / tau_reg_days).astype(f32)
+    neg_inv_off = {
+        c: (-1.0 / (tau_off_days * repeat_slowing_ratio ** (c - 1))).astype(f32)
+        for c in np.unique(received[is_dosed])
+    }
     for c0 in range(1, n_t, chunk_steps):
         c1 = min(c0 + chunk_steps, n_t)
         m = c1 - c0
-        mid = 0.5 * (t[c0 - 1 : c1 - 1] + t[c0:c1])[:, None]
-        step = (t[c0:c1] - t[c0 - 1 : c1 - 1])[:, None, None]
-        fm, dm, wm, pm, sm = f[:m], decay[:m], w[:m], profile[:m], scratch[:m]
+        mid = (0.5 * (t[c0 - 1 : c1 - 1] + t[c0:c1])).astype(f32)[:, None]
+        step = (t[c0:c1] - t[c0 - 1 : c1 - 1]).astype(f32)[:, None, None]
+        fm, dm, wm, tm = f[:m], decay[:m], w[:m], tmp[:m]
         fm.fill(0.0)
+        touched = np.zeros(n_heads, dtype=bool)
         for k in range(n_sessions):
             if mid[-1, 0] <= session_days[k]:
                 break
-            dt = np.maximum(mid - float(session_days[k]), 0.0)
-            # g_k(t) = (1 - exp(-dt/tau_on)) exp(-dt/tau_off_k), shared by the heads
-            np.multiply(dt, -inv_on, out=pm)
-            np.expm1(pm, out=pm)
-            np.negative(pm, out=pm)
-            np.multiply(dt, -inv_off_k[k], out=sm)
-            np.exp(sm, out=sm)
-            pm *= sm
+            dt = np.maximum(mid - f32(session_days[k]), f32(0.0))
+            onset = np.multiply(dt, neg_inv_on)
+            np.expm1(onset, out=onset)  # onset = -(1 - exp(-dt/tau_on))
+            profiles: dict[int, NDArray[np.float32]] = {}
             for h in range(n_heads):
-                # f <- f + b (1 - f), b = B g: sessions act on the still unblocked fibres
-                b = pm * amplitude_frac[k, h]
+                if not is_dosed[k, h]:
+                    continue
+                count = int(received[k, h])
+                if count not in profiles:
+                    # g_k(t) = (1 - exp(-dt/tau_on)) exp(-dt/tau_off,k), shared by heads
+                    g = np.multiply(dt, neg_inv_off[count])
+                    np.exp(g, out=g)
+                    g *= onset
+                    np.negative(g, out=g)
+                    profiles[count] = g
+                # f <- f + b (1 - f) with b = B g: sessions act on still unblocked fibres
                 fh = fm[:, h]
-                b *= 1.0 - fh
-                fh += b
-        # rate = f/tau_atr + (1-f)/tau_reg; decay = exp(-step rate)
+                if not touched[h]:
+                    np.multiply(profiles[count], amp[k, h], out=fh)
+                    touched[h] = True
+                    continue
+                np.multiply(profiles[count], amp[k, h], out=tm)
+                np.subtract(f32(1.0), fh, out=dm[:, h])
+                tm *= dm[:, h]
+                fh += tm
+        # rate = f/tau_atr + (1-f)/tau_reg = f*slope + inv_reg ; decay = exp(-step*rate)
         np.multiply(fm, slope, out=dm)
         dm += inv_reg
         # w = target (1 - decay) with target = f A_max / (tau_atr rate)
@@ -140,7 +188,7 @@ def iter_atrophy_frac(
         wm *= gain
         dm *= -step
         np.exp(dm, out=dm)
-        np.subtract(1.0, dm, out=fm)
+        np.subtract(f32(1.0), dm, out=fm)
         wm *= fm
         am = atrophy[:m]
         for j in range(m):

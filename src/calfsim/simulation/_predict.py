@@ -29,6 +29,7 @@ from calfsim.response import (
     SampledParams,
     block_amplitude_frac,
     central_ona_equivalent_u,
+    integration_grid_days,
     iter_atrophy_frac,
     ona_equivalent_u,
     population_prior,
@@ -166,12 +167,20 @@ def _leg_setup(protocol: Protocol, side: Side, params: SampledParams) -> _LegSet
 
 
 def _atrophy_chunks(
-    setup: _LegSetup, protocol: Protocol, t_days: FloatArray, params: SampledParams
-) -> Iterator[tuple[int, FloatArray]]:
+    setups: dict[Side, _LegSetup],
+    protocol: Protocol,
+    t_days: FloatArray,
+    params: SampledParams,
+) -> Iterator[tuple[int, NDArray[np.float32]]]:
+    """Integrate the dosed heads of all legs together (they share each patient's kinetics).
+
+    Heads are stacked leg by leg in ``setups`` order, each leg's in ``setup.dosed`` order.
+    """
+    amplitudes = np.concatenate([s.amplitudes for s in setups.values()], axis=1)
     return iter_atrophy_frac(
         t_days,
         np.array([s.day for s in protocol.sessions], dtype=np.float64),
-        setup.amplitudes,
+        amplitudes,
         tau_on_days=params.get("tau_on_days"),
         tau_off_days=params.get("tau_off_days"),
         repeat_slowing_ratio=params.get("repeat_slowing_ratio"),
@@ -179,6 +188,15 @@ def _atrophy_chunks(
         tau_reg_days=params.get("tau_reg_days"),
         a_max_frac=params.get("a_max_frac"),
     )
+
+
+def _head_offsets(setups: dict[Side, _LegSetup]) -> dict[Side, int]:
+    offsets: dict[Side, int] = {}
+    start = 0
+    for side, setup in setups.items():
+        offsets[side] = start
+        start += len(setup.dosed)
+    return offsets
 
 
 def _compensation_frac(protocol: Protocol, t_days: FloatArray, params: SampledParams) -> FloatArray:
@@ -221,18 +239,20 @@ def simulate_courses(
     keep = np.arange(t_days.size) if keep_index is None else np.asarray(keep_index)
     position = {int(i): j for j, i in enumerate(keep)}
     kept_t = t_days[keep]
+    setups = {side: _leg_setup(protocol, side, params) for side in protocol.legs}
+    n_dosed = sum(len(s.dosed) for s in setups.values())
+    atrophy = np.zeros((n_dosed, n, keep.size))
+    if n_dosed:
+        for i0, chunk in _atrophy_chunks(setups, protocol, t_days, params):
+            for i in range(i0, i0 + chunk.shape[0]):
+                if i in position:
+                    atrophy[:, :, position[i]] = chunk[i - i0]
     compensation = _compensation_frac(protocol, kept_t, params)
+    offsets = _head_offsets(setups)
     courses: dict[Side, LegCourse] = {}
-    for side in protocol.legs:
-        setup = _leg_setup(protocol, side, params)
-        atrophy = np.zeros((len(setup.dosed), n, keep.size))
-        if setup.dosed:
-            for i0, chunk in _atrophy_chunks(setup, protocol, t_days, params):
-                for i in range(i0, i0 + chunk.shape[0]):
-                    if i in position:
-                        atrophy[:, :, position[i]] = chunk[i - i0]
+    for side, setup in setups.items():
         by_head = {h: np.zeros((n, keep.size)) for h in HEADS}
-        by_head.update({h: atrophy[j] for j, h in enumerate(setup.dosed)})
+        by_head.update({h: atrophy[offsets[side] + j] for j, h in enumerate(setup.dosed)})
         courses[side] = LegCourse(
             anatomy=setup.anatomy,
             t_days=kept_t,
@@ -258,42 +278,66 @@ def calf_girth_daily_cm(
     -------
     dict of Side to ndarray, shape (n_days, n), float32
     """
+    f32 = np.float32
     t_days = np.arange(float(n_days))
+    setups = {side: _leg_setup(protocol, side, params) for side in protocol.legs}
+    offsets = _head_offsets(setups)
     out: dict[Side, NDArray[np.float32]] = {}
-    for side in protocol.legs:
-        setup = _leg_setup(protocol, side, params)
+    # Per leg: area lost per unit atrophy of each dosed head at the calf level, per patient,
+    # split into gastrocnemius heads (compensated) and soleus (not).
+    weights: dict[Side, tuple[NDArray[np.float32], NDArray[np.float32], float]] = {}
+    gm_area = (params.get("gm_size_ratio") * params.get("study_ratio")).astype(f32)
+    for side, setup in setups.items():
         anatomy = setup.anatomy
         ci = anatomy.calf_level_index
-        area0 = float(anatomy.total_area_cm2[ci])
-        girth = np.full((n_days, params.n), float(anatomy.girth_cm[ci]), dtype=np.float32)
+        out[side] = np.full((n_days, params.n), anatomy.girth_cm[ci], dtype=f32)
+        gm = np.zeros((len(setup.dosed), params.n), dtype=f32)
+        sol = np.zeros((len(setup.dosed), params.n), dtype=f32)
+        for j, h in enumerate(setup.dosed):
+            area = f32(anatomy.muscle_area_cm2(h)[ci])
+            if h in GM_HEADS:
+                gm[j] = area * gm_area
+            else:
+                sol[j] = area
+        weights[side] = (gm, sol, float(anatomy.total_area_cm2[ci]))
+    if not any(s.dosed for s in setups.values()):
+        return out
+    first_day = protocol.sessions[0].day
+    kappa = params.get("kappa_frac").astype(f32)
+    neg_inv_comp = (-1.0 / params.get("tau_comp_days")).astype(f32)
+    # Integrate on a grid that is daily only after sessions, then interpolate the area loss
+    # linearly to every day (every time constant outside the onset is weeks or longer).
+    grid = integration_grid_days(np.array([s.day for s in protocol.sessions]), float(n_days - 1))
+    losses = {side: np.zeros((grid.size, params.n), dtype=f32) for side in setups}
+    for i0, chunk in _atrophy_chunks(setups, protocol, grid, params):
+        m = chunk.shape[0]
+        since = np.maximum(grid[i0 : i0 + m] - first_day, 0.0).astype(f32)[:, None]
+        # kept = 1 - kappa (1 - exp(-t/tau_comp)) = 1 + kappa expm1(-t/tau_comp)
+        kept = np.expm1(since * neg_inv_comp)
+        kept *= kappa
+        kept += f32(1.0)
+        for side, setup in setups.items():
+            if not setup.dosed:
+                continue
+            gm, sol, _ = weights[side]
+            heads = chunk[:, offsets[side] : offsets[side] + len(setup.dosed)]
+            loss = losses[side][i0 : i0 + m]
+            np.einsum("thn,hn->tn", heads, gm, out=loss)
+            loss *= kept
+            loss += np.einsum("thn,hn->tn", heads, sol)
+    upper = np.clip(np.searchsorted(grid, t_days, side="left"), 1, grid.size - 1)
+    frac = ((t_days - grid[upper - 1]) / (grid[upper] - grid[upper - 1])).astype(f32)[:, None]
+    four_pi = f32(4.0 * np.pi)
+    for side, setup in setups.items():
         if not setup.dosed:
-            out[side] = girth
             continue
-        # Loss per unit atrophy of each dosed head at the calf level, per patient.
-        weight = np.stack(
-            [
-                anatomy.muscle_area_cm2(h)[ci]
-                * (
-                    params.get("gm_size_ratio") * params.get("study_ratio")
-                    if h in GM_HEADS
-                    else np.ones(params.n)
-                )
-                for h in setup.dosed
-            ]
-        )
-        is_gm = np.array([h in GM_HEADS for h in setup.dosed])
-        first_day = protocol.sessions[0].day
-        kappa = params.get("kappa_frac")
-        tau_comp = params.get("tau_comp_days")
-        for i0, chunk in _atrophy_chunks(setup, protocol, t_days, params):
-            m = chunk.shape[0]
-            since = np.maximum(t_days[i0 : i0 + m] - first_day, 0.0)[:, None]
-            kept = 1.0 - kappa * (-np.expm1(-since / tau_comp))
-            loss = np.einsum("thn,hn->tn", chunk[:, is_gm], weight[is_gm]) * kept
-            if not is_gm.all():
-                loss += np.einsum("thn,hn->tn", chunk[:, ~is_gm], weight[~is_gm])
-            girth[i0 : i0 + m] = np.sqrt((area0 - loss) * (4.0 * np.pi))
-        out[side] = girth
+        _, _, area0 = weights[side]
+        loss_grid = losses[side]
+        daily = loss_grid[upper - 1] * (f32(1.0) - frac)
+        daily += loss_grid[upper] * frac
+        np.subtract(f32(area0), daily, out=daily)
+        daily *= four_pi
+        np.sqrt(daily, out=out[side])
     return out
 
 
