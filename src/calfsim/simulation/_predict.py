@@ -6,7 +6,6 @@ injected head) into girth changes at every level, for a seeded Monte Carlo popul
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -415,9 +414,12 @@ def predict(
         population_prior(ev), n_samples, generator, has_ultrasound=has_ultrasound
     )
     days = np.asarray(protocol.days, dtype=np.float64)
-    t_grid = np.arange(0.0, math.ceil(float(days.max())) + 1.0)
-    # Integrate daily, keep only the grid points that bracket the reported days.
-    keep = np.unique(np.concatenate([np.floor(days), np.ceil(days)]).astype(np.intp))
+    # Integrate on the session-adaptive grid plus the whole days around each reported day, and
+    # keep only the latter.
+    around = np.unique(np.concatenate([np.floor(days), np.ceil(days)]))
+    session_days = np.array([s.day for s in protocol.sessions], dtype=np.float64)
+    t_grid = np.union1d(integration_grid_days(session_days, float(around.max())), around)
+    keep = np.searchsorted(t_grid, around).astype(np.intp)
     courses = simulate_courses(protocol, t_grid, params, keep_index=keep)
     legs: dict[Side, LegPrediction] = {}
     for side, course in courses.items():
