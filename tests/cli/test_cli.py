@@ -19,8 +19,6 @@ TOPICS = sorted(load_evidence().topics)
 
 CONTRACT_TOP = {"model_version", "calfsim_version", "samples", "seed", "legs"}
 
-TRACEBACK_BUGS = "the CLI lets a non-calfsim exception escape (traceback, exit 1)"
-
 
 def run(runner, *args: str | Path):
     return runner.invoke(app, [str(a) for a in args])
@@ -287,7 +285,6 @@ def test_usage_errors_exit_2_without_traceback(runner, write_protocol, args):
     assert_no_crash(result)
 
 
-@pytest.mark.xfail(strict=True, reason=TRACEBACK_BUGS, raises=AssertionError)
 @pytest.mark.parametrize(
     "case",
     [

@@ -18,29 +18,6 @@ import pytest
 from calfsim.errors import InvalidInputError
 from calfsim.io import parse_protocol, read_protocol
 
-# Known defects, each with the src fix proposed in the report of the test author.
-PROTOCOL_PATH = (
-    "protocol-level problems are reported under 'protocol.<field>', not their JSON path, "
-    "and without the value (io/_protocol_file.py _domain('protocol', ...))"
-)
-UNION_TWO_LINES = (
-    "a dose that is neither a number nor a valid per-head object gives one line per union "
-    "member, not one line per problem (SessionIn.doses_u needs a discriminator)"
-)
-LAX_COERCION = (
-    "pydantic lax mode turns strings and booleans into numbers and 'yes' into true "
-    "(_Strict has strict=False)"
-)
-SCHEMA_HIDES_DOMAIN = (
-    "a schema problem anywhere hides every plausibility problem: parse_protocol raises "
-    "after pydantic before the domain checks run"
-)
-FIRST_FIELD_ONLY = (
-    "LegMeasurements / Patient raise at the first bad field, so a second bad field of the "
-    "same leg or person is not reported"
-)
-UNKNOWN_FIELD = "an unknown field is refused without listing the accepted field names"
-
 MISSING = object()
 
 VALID: dict[str, Any] = {
@@ -127,7 +104,6 @@ CASES = [
         None,
         ["left", "right", "{}"],
         id="legs-empty",
-        marks=pytest.mark.xfail(strict=True, reason=PROTOCOL_PATH, raises=AssertionError),
     ),
     pytest.param("legs", MISSING, None, ["Field required"], id="legs-missing"),
     pytest.param("legs", [], None, ["valid dictionary", "got []"], id="legs-not-object"),
@@ -264,7 +240,6 @@ CASES = [
         "sessions[0].doses_u.left.gastrocnemius",
         ["'gm_medial'", "'gm_lateral'", "'soleus'", '"gastrocnemius"'],
         id="head-unknown",
-        marks=pytest.mark.xfail(strict=True, reason=UNION_TWO_LINES, raises=AssertionError),
     ),
     pytest.param(
         "sessions[0].doses_u.left",
@@ -272,7 +247,6 @@ CASES = [
         None,
         ['"lots"', "number"],
         id="dose-text",
-        marks=pytest.mark.xfail(strict=True, reason=UNION_TWO_LINES, raises=AssertionError),
     ),
     pytest.param(
         "sessions[0].doses_u.middle", 50, None, ["'left' or 'right'", '"middle"'], id="dose-side"
@@ -285,7 +259,6 @@ CASES = [
         None,
         ["at least", "[]"],
         id="days-empty",
-        marks=pytest.mark.xfail(strict=True, reason=PROTOCOL_PATH, raises=AssertionError),
     ),
     pytest.param(
         "days",
@@ -293,7 +266,6 @@ CASES = [
         None,
         ["[0, 3653] days", "got -1"],
         id="days-negative",
-        marks=pytest.mark.xfail(strict=True, reason=PROTOCOL_PATH, raises=AssertionError),
     ),
     pytest.param("days", ["x"], "days[0]", ["valid number", '"x"'], id="days-text"),
     pytest.param("days", 5, None, ["valid list", "got 5"], id="days-not-list"),
@@ -336,7 +308,6 @@ def test_a_dose_for_a_leg_without_measurements_is_refused():
     assert "no measurements" in line
 
 
-@pytest.mark.xfail(strict=True, reason=PROTOCOL_PATH, raises=AssertionError)
 def test_a_dose_for_a_leg_without_measurements_names_the_dose_path():
     data = with_value("legs.right", MISSING)
     data["sessions"][0]["doses_u"] = {"right": 50}
@@ -345,7 +316,6 @@ def test_a_dose_for_a_leg_without_measurements_names_the_dose_path():
     assert "legs.right" in line
 
 
-@pytest.mark.xfail(strict=True, reason=UNKNOWN_FIELD, raises=AssertionError)
 @pytest.mark.parametrize(
     ("path", "accepted"),
     [
@@ -378,7 +348,6 @@ def test_allow_extrapolation_accepts_true():
     assert not parse_protocol(copy.deepcopy(VALID)).allow_extrapolation
 
 
-@pytest.mark.xfail(strict=True, reason=LAX_COERCION, raises=pytest.fail.Exception)
 @pytest.mark.parametrize(
     ("path", "value"),
     [
@@ -393,7 +362,6 @@ def test_values_of_the_wrong_json_type_are_refused(path, value):
     problems_of(with_value(path, value))
 
 
-@pytest.mark.xfail(strict=True, reason=LAX_COERCION, raises=AssertionError)
 def test_a_boolean_girth_is_shown_as_typed():
     (line,) = problems_of(with_value("legs.left.calf_girth_cm", True))
     assert "true" in line.lower(), line
@@ -430,7 +398,6 @@ def test_several_schema_problems_give_several_lines():
     assert paths == ["patient.sex", "sessions[0].product", "days[0]", "days[2]"]
 
 
-@pytest.mark.xfail(strict=True, reason=SCHEMA_HIDES_DOMAIN, raises=AssertionError)
 def test_schema_and_plausibility_problems_are_reported_together():
     data = with_value("legs.left.calf_girth_cm", 14)
     data = with_value("legs.right.calf_girth_cm", 15, base=data)
@@ -443,7 +410,6 @@ def test_schema_and_plausibility_problems_are_reported_together():
     }
 
 
-@pytest.mark.xfail(strict=True, reason=FIRST_FIELD_ONLY, raises=AssertionError)
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
@@ -545,17 +511,11 @@ def test_file_content_problems_keep_their_json_paths(tmp_path):
     assert line.startswith("legs.left.calf_girth_cm: ")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="read_text's OSError is not caught", raises=IsADirectoryError
-)
 def test_a_directory_is_refused(tmp_path):
     (line,) = file_problems(tmp_path)
     assert line.startswith(f"{tmp_path}: cannot read the file")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="json.loads' RecursionError is not caught", raises=RecursionError
-)
 def test_deeply_nested_json_is_refused(tmp_path):
     path = tmp_path / "p.json"
     path.write_text("[" * 200_000, encoding="utf-8")

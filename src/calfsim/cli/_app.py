@@ -41,13 +41,20 @@ def predict(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write girth vs time with its band to a PNG")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same output)")] = 1,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Random seed (same seed, same output)")
+    ] = 1,
     samples: Annotated[int, typer.Option("--samples", help="Monte Carlo virtual patients")] = 4000,
 ) -> None:
     """Predict how each calf changes over time, as p10 / median / p90."""
     from calfsim.io import prediction_to_dict, read_protocol
     from calfsim.simulation import predict as run_predict
 
+    if plot is not None and plot.suffix.lower() != ".png":
+        _err.print(
+            f"error: --plot must name a .png file; got {str(plot)!r}", markup=False, highlight=False
+        )
+        raise typer.Exit(2)
     try:
         parsed = read_protocol(protocol)
         with warnings.catch_warnings():
@@ -68,7 +75,15 @@ def predict(
     if plot is not None:
         from calfsim.render import plot_prediction
 
-        written = plot_prediction(result, plot)
+        try:
+            written = plot_prediction(result, plot)
+        except OSError as exc:
+            _err.print(
+                f"error: --plot: cannot write {plot} ({exc.strerror})",
+                markup=False,
+                highlight=False,
+            )
+            raise typer.Exit(1) from None
         (_err if as_json else _out).print(f"plot written to {written}", markup=False)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from calfsim.errors import InvalidInputError
 
-__all__ = ["check_finite", "check_range"]
+__all__ = ["check_finite", "check_range", "raise_all"]
 
 
 def check_finite(field: str, value: float, unit: str) -> float:
@@ -45,3 +46,15 @@ def check_range(
             f"{field} must be in [{low:g}, {high:g}] {unit}; got {value!r}{extra}", field=field
         )
     return x
+
+
+def raise_all(errors: Sequence[InvalidInputError]) -> None:
+    """Raise nothing, the one error, or one error listing every ``"field: message"``.
+
+    The combined error has ``field=None`` and one entry per error in ``problems``.
+    """
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        lines = tuple(f"{e.field}: {e.message}" for e in errors)
+        raise InvalidInputError("\n".join(lines), problems=lines)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from calfsim.domain._checks import check_range
+from calfsim.domain._checks import check_range, raise_all
 from calfsim.domain._vocabulary import Sex
 from calfsim.errors import InvalidInputError
 from calfsim.units import CM_PER_INCH, KG_PER_LB, MM_PER_CM
@@ -94,6 +94,7 @@ class LegMeasurements:
     gm_thickness_mm: float | None = None
 
     def __post_init__(self) -> None:
+        errors: list[InvalidInputError] = []
         for name in (
             "calf_girth_cm",
             "ankle_girth_cm",
@@ -102,7 +103,11 @@ class LegMeasurements:
             "fat_thickness_mm",
             "gm_thickness_mm",
         ):
-            object.__setattr__(self, name, _check(name, getattr(self, name)))
+            try:
+                object.__setattr__(self, name, _check(name, getattr(self, name)))
+            except InvalidInputError as exc:
+                errors.append(exc)
+        raise_all(errors)
         if self.ankle_girth_cm is not None and self.ankle_girth_cm >= self.calf_girth_cm:
             raise InvalidInputError(
                 f"ankle_girth_cm must be smaller than calf_girth_cm ({self.calf_girth_cm:g} cm); "
@@ -152,13 +157,17 @@ class Patient:
                 f"sex must be one of {', '.join(s.value for s in Sex)}; got {self.sex!r}",
                 field="sex",
             )
-        object.__setattr__(self, "age_years", _check("age_years", self.age_years))
-        object.__setattr__(self, "height_cm", _check("height_cm", self.height_cm))
-        object.__setattr__(
-            self,
-            "weight_kg",
-            _check("weight_kg", self.weight_kg, unit_hint=self._pound_hint()),
-        )
+        errors: list[InvalidInputError] = []
+        for name, hint in (
+            ("age_years", ""),
+            ("height_cm", ""),
+            ("weight_kg", self._pound_hint()),
+        ):
+            try:
+                object.__setattr__(self, name, _check(name, getattr(self, name), unit_hint=hint))
+            except InvalidInputError as exc:
+                errors.append(exc)
+        raise_all(errors)
 
     def _pound_hint(self) -> str:
         w = self.weight_kg

@@ -125,7 +125,9 @@ class Protocol:
 
     def __post_init__(self) -> None:
         if not self.legs:
-            raise InvalidInputError("legs must contain 'left', 'right' or both", field="legs")
+            raise InvalidInputError(
+                f"legs must contain 'left', 'right' or both; got {dict(self.legs)!r}", field="legs"
+            )
         for session in self.sessions:
             for side in session.doses_u:
                 if side not in self.legs:
@@ -135,7 +137,9 @@ class Protocol:
                         field="doses_u",
                     )
         if not self.days:
-            raise InvalidInputError("days must list at least one day", field="days")
+            raise InvalidInputError(
+                f"days must list at least one day; got {list(self.days)!r}", field="days"
+            )
         days = sorted({check_finite("days", d, "days") for d in self.days})
         for d in days:
             check_range("days", d, 0.0, MAX_DAY, "days")

@@ -8,10 +8,11 @@ accepted, all at once.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from calfsim.domain import (
     LegDose,
@@ -44,8 +45,32 @@ SideName = Literal["left", "right"]
 HeadName = Literal["gm_medial", "gm_lateral", "soleus"]
 
 
+def _dose_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return "[per head]"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "[leg total]"
+    return None
+
+
+#: Units to one leg: a number (leg total) or an object of units per head. The tags are in
+#: brackets so that `_pydantic_problems` drops them from the JSON path.
+DoseIn = Annotated[
+    Annotated[float, Tag("[leg total]")] | Annotated[dict[HeadName, float], Tag("[per head]")],
+    Discriminator(
+        _dose_kind,
+        custom_error_type="dose_type",
+        custom_error_message=(
+            "Input should be a number of units (leg total) or an object of units per head "
+            "(gm_medial, gm_lateral, soleus)"
+        ),
+    ),
+]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # strict: JSON numbers and booleans only; "36" or "yes" are refused, not converted.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class PatientIn(_Strict):
@@ -79,7 +104,7 @@ class SessionIn(_Strict):
 
     day: float = Field(description="Days since the first injection (day 0)")
     product: ProductName
-    doses_u: dict[SideName, float | dict[HeadName, float]] = Field(
+    doses_u: dict[SideName, DoseIn] = Field(
         default_factory=dict, description="Product units per leg, or per muscle head"
     )
 
@@ -104,16 +129,28 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
+_MODEL_AT: dict[str, type[BaseModel]] = {
+    "": ProtocolIn,
+    "patient": PatientIn,
+    "legs": LegIn,
+    "sessions": SessionIn,
+}
+
+
 def _pydantic_problems(exc: ValidationError) -> list[str]:
     problems = []
     for err in exc.errors(include_url=False):
-        # Union members add their type name to the location; drop those for a clean path.
+        # Union members and dict keys add "[...]" to the location; drop those for a clean path.
         loc = tuple(
             p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("float",)))
         )
         got = err.get("input")
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            model = _MODEL_AT[next((p for p in loc[:-1] if isinstance(p, str)), "")]
+            msg = f"unknown field; accepted: {', '.join(model.model_fields)}"
         shown = "" if err["type"] == "missing" else f"; got {json.dumps(got, default=str)}"
-        problems.append(f"{_path(loc)}: {err['msg']}{shown}")
+        problems.append(f"{_path(loc)}: {msg}{shown}")
     return sorted(set(problems), key=problems.index)
 
 
@@ -121,9 +158,99 @@ def _domain(path: str, problems: list[str], build: Any, **kwargs: Any) -> Any:
     try:
         return build(**kwargs)
     except InvalidInputError as exc:
-        field = f".{exc.field}" if exc.field and exc.field not in path else ""
-        problems.append(f"{path}{field}: {exc.message}")
+        if exc.field is None and len(exc.problems) > 1:
+            # Several fields of one object, each already "field: message".
+            problems.extend(f"{path}.{line}" if path else line for line in exc.problems)
+            return None
+        field = exc.field if exc.field and exc.field not in path else ""
+        where = ".".join(p for p in (path, field) if p) or "(top level)"
+        problems.append(f"{where}: {exc.message}")
         return None
+
+
+def _patient(p: PatientIn, problems: list[str]) -> Patient | None:
+    patient: Patient | None = _domain(
+        "patient",
+        problems,
+        Patient,
+        sex=Sex(p.sex) if p.sex else None,
+        age_years=p.age_years,
+        height_cm=p.height_cm,
+        weight_kg=p.weight_kg,
+    )
+    return patient
+
+
+def _leg(side_name: str, leg: LegIn, problems: list[str]) -> LegMeasurements | None:
+    built: LegMeasurements | None = _domain(
+        f"legs.{side_name}", problems, LegMeasurements, **leg.model_dump()
+    )
+    return built
+
+
+def _session(
+    i: int, s: SessionIn, measured: Collection[str] | None, problems: list[str]
+) -> Session | None:
+    """Build session ``i``; ``measured``: the legs with measurements (None: not known)."""
+    doses: dict[Side, LegDose] = {}
+    for side_name, dose in s.doses_u.items():
+        where = f"sessions[{i}].doses_u.{side_name}"
+        if measured is not None and side_name not in measured:
+            problems.append(
+                f"{where}: doses the {side_name} leg, which has no measurements; "
+                f"add legs.{side_name} or remove this dose"
+            )
+            continue
+        if isinstance(dose, dict):
+            leg_dose = _domain(
+                where,
+                problems,
+                LegDose,
+                by_head_u={MuscleHead(h): u for h, u in dose.items()},
+            )
+        else:
+            leg_dose = _domain(where, problems, LegDose, total_u=dose)
+        if leg_dose is not None:
+            doses[Side(side_name)] = leg_dose
+    session: Session | None = _domain(
+        f"sessions[{i}]",
+        problems,
+        Session,
+        day=s.day,
+        product=ToxinProduct(s.product),
+        doses_u=doses,
+    )
+    return session
+
+
+def _valid_part(model: type[BaseModel], value: Any) -> Any:
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
+
+
+def _problems_of_valid_parts(data: Any) -> list[str]:
+    """Plausibility problems of the well-formed parts of a malformed protocol."""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        return problems
+    patient = _valid_part(PatientIn, data.get("patient", {}))
+    if patient is not None:
+        _patient(patient, problems)
+    legs = data.get("legs")
+    legs = legs if isinstance(legs, dict) else {}
+    for side_name, leg in legs.items():
+        valid = _valid_part(LegIn, leg)
+        if side_name in ("left", "right") and valid is not None:
+            _leg(side_name, valid, problems)
+    sessions = data.get("sessions")
+    for i, s in enumerate(sessions if isinstance(sessions, list) else []):
+        valid = _valid_part(SessionIn, s)
+        if valid is not None:
+            # Whether a dosed leg was measured is only checked once legs is well-formed.
+            _session(i, valid, None, problems)
+    return problems
 
 
 def parse_protocol(data: Any) -> Protocol:
@@ -157,54 +284,26 @@ def parse_protocol(data: Any) -> Protocol:
     try:
         raw = ProtocolIn.model_validate(data)
     except ValidationError as exc:
-        problems = _pydantic_problems(exc)
+        # Report the plausibility problems of the well-formed parts too: all at once.
+        problems = _pydantic_problems(exc) + _problems_of_valid_parts(data)
         raise InvalidInputError("\n".join(problems), problems=tuple(problems)) from None
     problems: list[str] = []
-    p = raw.patient
-    patient = _domain(
-        "patient",
-        problems,
-        Patient,
-        sex=Sex(p.sex) if p.sex else None,
-        age_years=p.age_years,
-        height_cm=p.height_cm,
-        weight_kg=p.weight_kg,
-    )
+    patient = _patient(raw.patient, problems)
     legs: dict[Side, LegMeasurements] = {}
     for side_name, leg in raw.legs.items():
-        built = _domain(f"legs.{side_name}", problems, LegMeasurements, **leg.model_dump())
+        built = _leg(side_name, leg, problems)
         if built is not None:
             legs[Side(side_name)] = built
     sessions: list[Session] = []
     for i, s in enumerate(raw.sessions):
-        doses: dict[Side, LegDose] = {}
-        for side_name, dose in s.doses_u.items():
-            where = f"sessions[{i}].doses_u.{side_name}"
-            if isinstance(dose, dict):
-                leg_dose = _domain(
-                    where,
-                    problems,
-                    LegDose,
-                    by_head_u={MuscleHead(h): u for h, u in dose.items()},
-                )
-            else:
-                leg_dose = _domain(where, problems, LegDose, total_u=dose)
-            if leg_dose is not None:
-                doses[Side(side_name)] = leg_dose
-        session = _domain(
-            f"sessions[{i}]",
-            problems,
-            Session,
-            day=s.day,
-            product=ToxinProduct(s.product),
-            doses_u=doses,
-        )
+        # With no legs at all, Protocol reports the empty legs instead.
+        session = _session(i, s, raw.legs or None, problems)
         if session is not None:
             sessions.append(session)
     if problems:
         raise InvalidInputError("\n".join(problems), problems=tuple(problems))
     protocol: Protocol | None = _domain(
-        "protocol",
+        "",
         problems,
         Protocol,
         patient=patient,
@@ -235,11 +334,17 @@ def read_protocol(path: Path) -> Protocol:
             f"{path}: protocol files must be at most {MAX_FILE_BYTES:,} bytes; got {size:,}"
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InvalidInputError(f"{path}: not a UTF-8 text file") from None
+    except OSError as exc:  # a directory, no permission, ...
+        raise InvalidInputError(f"{path}: cannot read the file ({exc.strerror})") from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInputError(
             f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except RecursionError:
+        raise InvalidInputError(f"{path}: not a protocol (JSON nested too deeply)") from None
     return parse_protocol(data)
