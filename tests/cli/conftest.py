@@ -1,4 +1,4 @@
-"""Shared fixtures for the CLI tests: a runner and protocol files."""
+"""Fixtures for the CLI tests: a runner and protocol files (the example is in tests/)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,6 @@ from typing import Any
 
 import pytest
 from typer.testing import CliRunner
-
-EXAMPLE_PATH = Path(__file__).parents[2] / "examples" / "protocol.json"
-
-
-@pytest.fixture(scope="session")
-def example_path() -> Path:
-    return EXAMPLE_PATH
-
-
-@pytest.fixture
-def example() -> dict[str, Any]:
-    """A fresh copy of the decoded example protocol (tests may change it)."""
-    return json.loads(EXAMPLE_PATH.read_text(encoding="utf-8"))
 
 
 @pytest.fixture

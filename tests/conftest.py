@@ -1,4 +1,4 @@
-"""Shared fixtures for the io tests: the shipped example protocol."""
+"""Fixtures shared by every test folder: the shipped example protocol."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-EXAMPLE_PATH = Path(__file__).parents[2] / "examples" / "protocol.json"
+EXAMPLE_PATH = Path(__file__).parents[1] / "examples" / "protocol.json"
 
 
 @pytest.fixture(scope="session")
