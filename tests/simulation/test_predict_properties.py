@@ -11,6 +11,7 @@ from calfsim.domain import (
     MuscleHead,
     Patient,
     Protocol,
+    RecentToxin,
     Session,
     Side,
     ToxinProduct,
@@ -18,7 +19,7 @@ from calfsim.domain import (
 from calfsim.errors import OutsideEvidenceError, SafetyLimitError
 from calfsim.evidence import load_evidence
 from calfsim.response import population_prior, sample_params
-from calfsim.simulation import PriorToxin, predict, simulate_courses
+from calfsim.simulation import predict, simulate_courses
 
 ONA = ToxinProduct.ONABOTULINUMTOXINA
 DAYS = (0.0, 7.0, 28.0, 84.0, 182.0, 365.0)
@@ -135,7 +136,10 @@ def test_ceiling_counts_both_legs_and_toxin_elsewhere():
     predict(p, n_samples=100, rng=1)  # 300 U: under the 400 U ceiling
     with pytest.raises(SafetyLimitError, match="400"):
         predict(
-            p, n_samples=100, rng=1, prior_toxin=(PriorToxin(day=-20, amount_u=150, product=ONA),)
+            p,
+            n_samples=100,
+            rng=1,
+            prior_toxin=(RecentToxin(days_ago=20, amount_u=150, product=ONA),),
         )
 
 

@@ -11,7 +11,7 @@ from calfsim.domain._measurement import LegMeasurements, Patient
 from calfsim.domain._vocabulary import MuscleHead, Side, ToxinProduct
 from calfsim.errors import InvalidInputError
 
-__all__ = ["MAX_DOSE_PER_LEG_U", "LegDose", "Protocol", "Session"]
+__all__ = ["MAX_DAY", "MAX_DOSE_PER_LEG_U", "LegDose", "Protocol", "RecentToxin", "Session"]
 
 #: Input sanity bound on the product units given to one leg in one session. The clinical
 #: ceilings (400 U onabotulinumtoxinA-equivalent per 3 months) are checked separately, with the
@@ -146,3 +146,39 @@ class Protocol:
         object.__setattr__(self, "days", tuple(days))
         object.__setattr__(self, "sessions", tuple(sorted(self.sessions, key=lambda s: s.day)))
         object.__setattr__(self, "legs", MappingProxyType(dict(self.legs)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecentToxin:
+    """Botulinum toxin received elsewhere (any body area) before the planned treatment.
+
+    It counts against the cumulative dose ceiling; ``days_ago`` is counted back from day 0 of
+    the plan.
+
+    Examples
+    --------
+    >>> RecentToxin(days_ago=20, amount_u=50, product=ToxinProduct.ONABOTULINUMTOXINA).day
+    -20.0
+    """
+
+    days_ago: float
+    amount_u: float
+    product: ToxinProduct
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "days_ago", check_range("days_ago", self.days_ago, 0.0, MAX_DAY, "days")
+        )
+        object.__setattr__(
+            self, "amount_u", check_range("units", self.amount_u, 0.0, MAX_DOSE_PER_LEG_U, "U")
+        )
+        if not isinstance(self.product, ToxinProduct):
+            raise InvalidInputError(
+                f"product must be one of {ToxinProduct.accepted_names()}; got {self.product!r}",
+                field="product",
+            )
+
+    @property
+    def day(self) -> float:
+        """Day relative to the plan's day 0 (negative: before)."""
+        return -self.days_ago

@@ -9,7 +9,6 @@ from calfsim.simulation._predict import (
 )
 from calfsim.simulation._prediction import Band, LegPrediction, Prediction
 from calfsim.simulation._safety import (
-    PriorToxin,
     check_dose_in_evidence,
     check_treatment_safety,
 )
@@ -20,7 +19,6 @@ __all__ = [
     "LegCourse",
     "LegPrediction",
     "Prediction",
-    "PriorToxin",
     "calf_girth_daily_cm",
     "check_dose_in_evidence",
     "check_treatment_safety",

@@ -19,7 +19,7 @@ from calfsim.anatomy import (
     default_head_split_frac,
     girth_from_area_cm,
 )
-from calfsim.domain import MuscleHead, Protocol, Side
+from calfsim.domain import MuscleHead, Protocol, RecentToxin, Side
 from calfsim.errors import ExtrapolationWarning, InvalidInputError, OutsideEvidenceError
 from calfsim.evidence import EvidenceBase, load_evidence
 from calfsim.response import (
@@ -35,7 +35,7 @@ from calfsim.response import (
     sample_params,
 )
 from calfsim.simulation._prediction import Band, LegPrediction, Prediction
-from calfsim.simulation._safety import PriorToxin, check_dose_in_evidence, check_treatment_safety
+from calfsim.simulation._safety import check_dose_in_evidence, check_treatment_safety
 
 __all__ = ["HEADS", "LegCourse", "calf_girth_daily_cm", "predict", "simulate_courses"]
 
@@ -114,7 +114,7 @@ def _resolve_head_doses(
 
 
 def _check_protocol(
-    protocol: Protocol, ev: EvidenceBase, prior_toxin: tuple[PriorToxin, ...]
+    protocol: Protocol, ev: EvidenceBase, prior_toxin: tuple[RecentToxin, ...]
 ) -> list[str]:
     check_treatment_safety(protocol.sessions, ev, prior_toxin=prior_toxin)
     notes: list[str] = []
@@ -354,7 +354,7 @@ def predict(
     *,
     n_samples: int = 4000,
     rng: np.random.Generator | int | None = None,
-    prior_toxin: tuple[PriorToxin, ...] = (),
+    prior_toxin: tuple[RecentToxin, ...] = (),
     evidence: EvidenceBase | None = None,
 ) -> Prediction:
     """Predict girth and muscle-volume bands for every leg of ``protocol``.
@@ -367,7 +367,7 @@ def predict(
         Number of virtual patients in the Monte Carlo (100 to 200,000).
     rng : numpy.random.Generator, int or None
         Seed or generator; the same seed gives the same output.
-    prior_toxin : tuple of PriorToxin
+    prior_toxin : tuple of RecentToxin
         Toxin received elsewhere (counted against the dose ceiling).
     evidence : EvidenceBase, optional
         Evidence to use instead of the shipped data.

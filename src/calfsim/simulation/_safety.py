@@ -9,30 +9,20 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from calfsim.domain import Session, ToxinProduct
+from calfsim.domain import RecentToxin, Session
 from calfsim.errors import OutsideEvidenceError, SafetyLimitError
 from calfsim.evidence import EvidenceBase
 from calfsim.response import conservative_ona_equivalent_u
 
-__all__ = ["PriorToxin", "check_dose_in_evidence", "check_treatment_safety"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PriorToxin:
-    """Toxin received elsewhere: on ``day`` (negative = before day 0) of ``product``."""
-
-    day: float
-    amount_u: float
-    product: ToxinProduct
+__all__ = ["check_dose_in_evidence", "check_treatment_safety"]
 
 
 def check_treatment_safety(
     sessions: Sequence[Session],
     ev: EvidenceBase,
     *,
-    prior_toxin: Sequence[PriorToxin] = (),
+    prior_toxin: Sequence[RecentToxin] = (),
     min_interval_days: float | None = None,
 ) -> None:
     """Raise `SafetyLimitError` if sessions break the cumulative ceiling or minimum interval.
@@ -42,7 +32,7 @@ def check_treatment_safety(
     sessions : sequence of Session
         Sorted by day.
     ev : EvidenceBase
-    prior_toxin : sequence of PriorToxin
+    prior_toxin : sequence of RecentToxin
         Toxin given elsewhere (counts against the ceiling, not the interval between sessions).
     min_interval_days : float, optional
         Recorded override of the minimum interval; default from the evidence (84 days).
