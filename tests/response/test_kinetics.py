@@ -70,7 +70,7 @@ def test_more_block_never_less_atrophy(low, extra, gap_days):
     high = min(low + extra, 0.999)
     _, a_low = run(low, [0, gap_days], gap_days + 300)
     _, a_high = run(high, [0, gap_days], gap_days + 300)
-    assert np.all(a_high >= a_low - 1e-12)
+    assert np.all(a_high >= a_low - 1e-6)  # float32 kinetics: one ulp
 
 
 @settings(max_examples=60, deadline=None)

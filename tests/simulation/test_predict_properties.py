@@ -71,13 +71,15 @@ def test_larger_dose_never_gives_less_atrophy(low, extra, second):
         simulate_courses(protocol(LegDose(total_u=u), session_days=sessions), t, params())
         for u in (low, low + extra)
     ]
+    # The kinetics run in float32: a dose larger by a rounding error may differ by one ulp.
+    tolerance = 1e-6
     for head in (MuscleHead.GM_MEDIAL, MuscleHead.GM_LATERAL):
         small = courses[0][Side.LEFT].atrophy_frac[head]
         large = courses[1][Side.LEFT].atrophy_frac[head]
-        assert np.all(large >= small - 1e-12)
+        assert np.all(large >= small - tolerance)
     loss_small = -courses[0][Side.LEFT].area_change_cm2(slice(None), slice(None))
     loss_large = -courses[1][Side.LEFT].area_change_cm2(slice(None), slice(None))
-    assert np.all(loss_large >= loss_small - 1e-9)
+    assert np.all(loss_large >= loss_small - tolerance * 100)
 
 
 @settings(max_examples=20, deadline=None)

@@ -88,6 +88,62 @@ def predict(
 
 
 @app.command()
+def plan(
+    intake: Annotated[Path, typer.Argument(help="Intake JSON file (the plan contract)")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON plan")] = False,
+    map_png: Annotated[
+        Path | None, typer.Option("--map", help="Write the injection map (both legs) to a PNG")
+    ] = None,
+    pdf: Annotated[
+        Path | None, typer.Option("--pdf", help="Write the patient-ready plan to a PDF")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed")] = 1,
+    samples: Annotated[int, typer.Option("--samples", help="Monte Carlo virtual patients")] = 4000,
+) -> None:
+    """Screen, plan doses and injection sites, schedule, cost and compare alternatives."""
+    from calfsim.io import plan_to_dict, read_intake
+    from calfsim.simulation import make_plan
+
+    for option, path, suffix in (("--map", map_png, ".png"), ("--pdf", pdf, ".pdf")):
+        if path is not None and path.suffix.lower() != suffix:
+            _err.print(f"error: {option} must name a {suffix} file; got '{path}'", markup=False)
+            raise typer.Exit(2)
+    try:
+        request = read_intake(intake)
+        result = make_plan(request, n_samples=samples, rng=seed)
+    except CalfSimError as exc:
+        _fail(exc)
+        return
+    info = _err if as_json else _out
+    if as_json:
+        sys.stdout.write(json.dumps(plan_to_dict(result), indent=1, ensure_ascii=False) + "\n")
+    else:
+        from calfsim.cli._plan_tables import print_plan
+
+        print_plan(_out, result)
+    try:
+        if map_png is not None:
+            if result.has_treatment:
+                from calfsim.render import draw_injection_map
+
+                legs = {
+                    s: (result.anatomies[s], tuple(x for x in result.sites if x.side is s))
+                    for s in result.anatomies
+                }
+                written = draw_injection_map(legs, map_png, title="Injection map, session 1")
+                info.print(f"map written to {written}", markup=False)
+            else:
+                info.print("no map: no treatment is planned", markup=False)
+        if pdf is not None:
+            from calfsim.report import write_plan_pdf
+
+            info.print(f"plan PDF written to {write_plan_pdf(result, pdf)}", markup=False)
+    except OSError as exc:
+        _err.print(f"error: cannot write the output file ({exc.strerror})", markup=False)
+        raise typer.Exit(1) from None
+
+
+@app.command()
 def evidence(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
     topic: Annotated[str | None, typer.Option("--topic", help="Only this topic")] = None,

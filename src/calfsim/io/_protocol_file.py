@@ -137,7 +137,11 @@ _MODEL_AT: dict[str, type[BaseModel]] = {
 }
 
 
-def _pydantic_problems(exc: ValidationError) -> list[str]:
+def _pydantic_problems(
+    exc: ValidationError, model_at: dict[str, type[BaseModel]] | None = None
+) -> list[str]:
+    """One line per pydantic error: JSON path, message (accepted values), the value given."""
+    model_at = _MODEL_AT if model_at is None else model_at
     problems = []
     for err in exc.errors(include_url=False):
         # Union members and dict keys add "[...]" to the location; drop those for a clean path.
@@ -147,7 +151,8 @@ def _pydantic_problems(exc: ValidationError) -> list[str]:
         got = err.get("input")
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            model = _MODEL_AT[next((p for p in loc[:-1] if isinstance(p, str)), "")]
+            model = model_at.get(next((p for p in loc[:-1] if isinstance(p, str)), ""), None)
+            model = model or model_at[""]
             msg = f"unknown field; accepted: {', '.join(model.model_fields)}"
         shown = "" if err["type"] == "missing" else f"; got {json.dumps(got, default=str)}"
         problems.append(f"{_path(loc)}: {msg}{shown}")
@@ -317,13 +322,13 @@ def parse_protocol(data: Any) -> Protocol:
     return protocol
 
 
-def read_protocol(path: Path) -> Protocol:
-    """Read and parse a protocol JSON file.
+def read_json_file(path: Path, *, what: str = "protocol") -> Any:
+    """Read a JSON file with the size, encoding and syntax checks every input file gets.
 
     Raises
     ------
     InvalidInputError
-        If the file is missing, too large, not JSON, or its content is invalid.
+        If the file is missing, too large, not UTF-8 or not JSON (the message names the file).
     """
     try:
         size = path.stat().st_size
@@ -331,7 +336,7 @@ def read_protocol(path: Path) -> Protocol:
         raise InvalidInputError(f"{path}: cannot read the file ({exc.strerror})") from None
     if size > MAX_FILE_BYTES:
         raise InvalidInputError(
-            f"{path}: protocol files must be at most {MAX_FILE_BYTES:,} bytes; got {size:,}"
+            f"{path}: {what} files must be at most {MAX_FILE_BYTES:,} bytes; got {size:,}"
         )
     try:
         text = path.read_text(encoding="utf-8")
@@ -340,11 +345,21 @@ def read_protocol(path: Path) -> Protocol:
     except OSError as exc:  # a directory, no permission, ...
         raise InvalidInputError(f"{path}: cannot read the file ({exc.strerror})") from None
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInputError(
             f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
     except RecursionError:
-        raise InvalidInputError(f"{path}: not a protocol (JSON nested too deeply)") from None
-    return parse_protocol(data)
+        raise InvalidInputError(f"{path}: not a {what} (JSON nested too deeply)") from None
+
+
+def read_protocol(path: Path) -> Protocol:
+    """Read and parse a protocol JSON file.
+
+    Raises
+    ------
+    InvalidInputError
+        If the file is missing, too large, not JSON, or its content is invalid.
+    """
+    return parse_protocol(read_json_file(path))

@@ -1,5 +1,6 @@
-"""Use cases that compose anatomy and response: predictions with bands over time."""
+"""Use cases that compose anatomy, response and planner: predictions with bands, plans."""
 
+from calfsim.simulation._plan import DoseChoice, Goal, GoalKind, Plan, PlanRequest, make_plan
 from calfsim.simulation._predict import (
     HEADS,
     LegCourse,
@@ -16,12 +17,18 @@ from calfsim.simulation._safety import (
 __all__ = [
     "HEADS",
     "Band",
+    "DoseChoice",
+    "Goal",
+    "GoalKind",
     "LegCourse",
     "LegPrediction",
+    "Plan",
+    "PlanRequest",
     "Prediction",
     "calf_girth_daily_cm",
     "check_dose_in_evidence",
     "check_treatment_safety",
+    "make_plan",
     "predict",
     "simulate_courses",
 ]

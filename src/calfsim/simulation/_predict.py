@@ -114,9 +114,14 @@ def _resolve_head_doses(
 
 
 def _check_protocol(
-    protocol: Protocol, ev: EvidenceBase, prior_toxin: tuple[RecentToxin, ...]
+    protocol: Protocol,
+    ev: EvidenceBase,
+    prior_toxin: tuple[RecentToxin, ...],
+    min_interval_days: float | None,
 ) -> list[str]:
-    check_treatment_safety(protocol.sessions, ev, prior_toxin=prior_toxin)
+    check_treatment_safety(
+        protocol.sessions, ev, prior_toxin=prior_toxin, min_interval_days=min_interval_days
+    )
     notes: list[str] = []
     for session in protocol.sessions:
         for side, leg_dose in session.doses_u.items():
@@ -355,6 +360,7 @@ def predict(
     n_samples: int = 4000,
     rng: np.random.Generator | int | None = None,
     prior_toxin: tuple[RecentToxin, ...] = (),
+    min_interval_days: float | None = None,
     evidence: EvidenceBase | None = None,
 ) -> Prediction:
     """Predict girth and muscle-volume bands for every leg of ``protocol``.
@@ -369,6 +375,8 @@ def predict(
         Seed or generator; the same seed gives the same output.
     prior_toxin : tuple of RecentToxin
         Toxin received elsewhere (counted against the dose ceiling).
+    min_interval_days : float, optional
+        A recorded override of the 12-week minimum interval (the planner validates it).
     evidence : EvidenceBase, optional
         Evidence to use instead of the shipped data.
 
@@ -406,7 +414,7 @@ def predict(
             field="samples",
         )
     ev = load_evidence() if evidence is None else evidence
-    notes = _check_protocol(protocol, ev, prior_toxin)
+    notes = _check_protocol(protocol, ev, prior_toxin, min_interval_days)
     seed = rng if isinstance(rng, int) else None
     generator = np.random.default_rng(rng)
     has_ultrasound = all(leg.gm_thickness_mm is not None for leg in protocol.legs.values())
