@@ -35,11 +35,12 @@ def prediction_to_dict(prediction: Prediction, *, include_profile: bool = True) 
                 for head, band in leg.head_volume_change_frac.items()
             },
         }
-        if include_profile:
+        profile = leg.girth_profile_cm
+        if include_profile and profile is not None:
             entry["profile"] = {
                 "levels_below_knee_cm": [float(x) for x in leg.levels_cm],
                 "girth_cm": {
-                    name: [[float(x) for x in row] for row in getattr(leg.girth_profile_cm, name)]
+                    name: [[float(x) for x in row] for row in getattr(profile, name)]
                     for name in ("p10", "median", "p90")
                 },
             }

@@ -56,8 +56,6 @@ __all__ = ["DoseChoice", "Goal", "GoalKind", "Plan", "PlanRequest", "make_plan"]
 #: Planned per-calf doses are searched on this grid (onabotulinumtoxinA-equivalent units):
 #: finer than the 8-10 U per injection point, coarse enough to be a clinical choice.
 _DOSE_STEP_U = 10.0
-#: Virtual patients used while searching doses and timing (the final band uses more).
-_SEARCH_SAMPLES = 1000
 
 
 class GoalKind(Enum):
@@ -225,6 +223,7 @@ def _predict(
     *,
     n: int,
     rng: int,
+    include_profile: bool = False,
 ) -> Prediction:
     protocol = Protocol(patient=request.patient, legs=request.legs, sessions=sessions, days=days)
     return predict(
@@ -233,6 +232,7 @@ def _predict(
         rng=rng,
         prior_toxin=request.recent_toxin,
         min_interval_days=interval,
+        include_profile=include_profile,
     )
 
 
@@ -242,6 +242,7 @@ def _choose_doses(
     course_days: list[float],
     interval: float,
     ev: EvidenceBase,
+    search_samples: int,
 ) -> tuple[dict[Side, DoseChoice], list[str]]:
     """Solve each leg's dose from the goal, on the grid of studied per-calf doses."""
     low, high = ev.bounds("dosing.study_dose_per_calf_u")
@@ -285,7 +286,7 @@ def _choose_doses(
             for side in request.legs
         }
         sessions = tuple(_session(d, request.product, doses) for d in course_days)
-        result = _predict(request, sessions, (0.0, eval_day), interval, n=_SEARCH_SAMPLES, rng=7)
+        result = _predict(request, sessions, (0.0, eval_day), interval, n=search_samples, rng=7)
         for side, leg in result.legs.items():
             c = leg.calf_girth_change_cm
             bands[side].append((float(c.p10[1]), float(c.median[1]), float(c.p90[1])))
@@ -325,13 +326,17 @@ def _choose_doses(
 
 
 def _next_maintenance_day(
-    request: PlanRequest, sessions: tuple[Session, ...], interval: float, ev: EvidenceBase
+    request: PlanRequest,
+    sessions: tuple[Session, ...],
+    interval: float,
+    ev: EvidenceBase,
+    search_samples: int,
 ) -> float | None:
     """Day when the median effect has worn off to the trigger fraction of its peak."""
     trigger = ev.number("planning.maintenance_trigger_frac")
     last = sessions[-1].day
     days = tuple(float(d) for d in np.arange(last, last + 7 * 60, 7.0))
-    result = _predict(request, sessions, days, interval, n=_SEARCH_SAMPLES, rng=11)
+    result = _predict(request, sessions, days, interval, n=search_samples, rng=11)
     worst = None
     for leg in result.legs.values():
         median = leg.calf_girth_change_cm.median
@@ -362,6 +367,7 @@ def make_plan(
     *,
     n_samples: int = 4000,
     rng: int = 1,
+    search_samples: int = 1000,
     evidence: EvidenceBase | None = None,
 ) -> Plan:
     """Plan a treatment from an intake: screening, doses, sites, schedule, cost, alternatives.
@@ -371,6 +377,8 @@ def make_plan(
     request : PlanRequest
     n_samples : int
         Virtual patients of the final prediction band.
+    search_samples : int
+        Virtual patients used while searching doses and maintenance timing.
     rng : int
         Seed (plans are reproducible).
     evidence : EvidenceBase, optional
@@ -411,7 +419,9 @@ def make_plan(
     else:
         interval = base_interval
     mean_girth = float(np.mean([leg.calf_girth_cm for leg in request.legs.values()]))
-    sessions, doses, plan_notes, extra = _schedule(request, anatomies, interval, ev)
+    sessions, doses, plan_notes, extra = _schedule(
+        request, anatomies, interval, ev, min(search_samples, n_samples)
+    )
     notes.extend(plan_notes)
     screening = _screening_with(screening, extra)
     cost = estimate_cost(
@@ -444,14 +454,15 @@ def make_plan(
     days = tuple(float(d) for d in np.arange(0.0, request.horizon_days + 1.0, 7.0))
     prediction = _predict(request, sessions, days, interval, n=n_samples, rng=rng)
     first = sessions[0]
-    concentration = ev.number("products.consensus_concentration_u_per_ml")
+    dilution = plan_dilution(first.amount_u(), request.product, ev=ev)
     sites: list[InjectionSite] = []
     for side, leg_dose in first.doses_u.items():
         sites.extend(
             plan_sites(
                 anatomies[side],
                 dict(leg_dose.by_head_u or {}),
-                concentration_u_per_ml=concentration,
+                concentration_u_per_ml=dilution.concentration_u_per_ml,
+                product=request.product,
                 ev=ev,
             )
         )
@@ -462,7 +473,7 @@ def make_plan(
         doses=doses,
         anatomies=anatomies,
         sites=tuple(sites),
-        dilution=plan_dilution(first.amount_u(), request.product, ev=ev),
+        dilution=dilution,
         cost=cost,
         prediction=prediction,
         alternatives=alternatives,
@@ -476,6 +487,7 @@ def _schedule(
     anatomies: Mapping[Side, LegAnatomy],
     interval: float,
     ev: EvidenceBase,
+    search_samples: int,
 ) -> tuple[tuple[Session, ...], dict[Side, DoseChoice], list[str], list[Reason]]:
     """Doses from the goal, a first course, then maintenance sessions up to the horizon."""
     notes: list[str] = []
@@ -489,7 +501,7 @@ def _schedule(
     n_course = int(ev.number("planning.first_course_sessions"))
     spacing = _session_spacing(request, interval, ev)
     course = [start + k * spacing for k in range(n_course)]
-    doses, dose_notes = _choose_doses(request, anatomies, course, interval, ev)
+    doses, dose_notes = _choose_doses(request, anatomies, course, interval, ev, search_samples)
     notes.extend(dose_notes)
     extra: list[Reason] = []
     if request.goal.kind is GoalKind.GIRTH and not all(d.is_goal_met for d in doses.values()):
@@ -508,7 +520,7 @@ def _schedule(
         )
     sessions = tuple(_session(d, request.product, doses) for d in course)
     while True:
-        nxt = _next_maintenance_day(request, sessions, spacing, ev)
+        nxt = _next_maintenance_day(request, sessions, spacing, ev, search_samples)
         if nxt is None:
             break
         nxt = float(math.ceil(nxt / 7.0) * 7)

@@ -361,6 +361,7 @@ def predict(
     rng: np.random.Generator | int | None = None,
     prior_toxin: tuple[RecentToxin, ...] = (),
     min_interval_days: float | None = None,
+    include_profile: bool = True,
     evidence: EvidenceBase | None = None,
 ) -> Prediction:
     """Predict girth and muscle-volume bands for every leg of ``protocol``.
@@ -377,6 +378,8 @@ def predict(
         Toxin received elsewhere (counted against the dose ceiling).
     min_interval_days : float, optional
         A recorded override of the 12-week minimum interval (the planner validates it).
+    include_profile : bool
+        Also summarise the girth at every level (for 3D views); costs most of the time.
     evidence : EvidenceBase, optional
         Evidence to use instead of the shipped data.
 
@@ -431,7 +434,7 @@ def predict(
     courses = simulate_courses(protocol, t_grid, params, keep_index=keep)
     legs: dict[Side, LegPrediction] = {}
     for side, course in courses.items():
-        legs[side] = _summarise(course, days)
+        legs[side] = _summarise(course, days, include_profile=include_profile)
     return Prediction(
         model_version=MODEL_VERSION,
         samples=n_samples,
@@ -442,7 +445,7 @@ def predict(
     )
 
 
-def _summarise(course: LegCourse, days: FloatArray) -> LegPrediction:
+def _summarise(course: LegCourse, days: FloatArray, *, include_profile: bool) -> LegPrediction:
     anatomy = course.anatomy
     t_grid = course.t_days
     ci = anatomy.calf_level_index
@@ -457,7 +460,7 @@ def _summarise(course: LegCourse, days: FloatArray) -> LegPrediction:
         for h in HEADS
     }
     profile_p10, profile_med, profile_p90 = [], [], []
-    for d in days:
+    for d in days if include_profile else ():
         i = int(np.clip(np.searchsorted(t_grid, d), 0, t_grid.size - 1))
         # Profile at the nearest kept grid time (reported days are normally whole days).
         section = anatomy.total_area_cm2[None, :] + course.area_change_cm2(slice(None), i)[:, 0]
@@ -478,5 +481,7 @@ def _summarise(course: LegCourse, days: FloatArray) -> LegPrediction:
         levels_cm=anatomy.levels_cm,
         girth_profile_cm=Band(
             p10=np.array(profile_p10), median=np.array(profile_med), p90=np.array(profile_p90)
-        ),
+        )
+        if include_profile
+        else None,
     )

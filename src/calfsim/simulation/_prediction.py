@@ -74,8 +74,9 @@ class LegPrediction:
         Units per head in each session, in the session's own product units.
     levels_cm : ndarray, shape (n_levels,)
         Levels of the girth profile, below the knee joint line.
-    girth_profile_cm : Band
-        Median girth at every level and day: arrays of shape (n_days, n_levels).
+    girth_profile_cm : Band or None
+        Girth at every level and day: arrays of shape (n_days, n_levels); None when the
+        prediction was made without profiles.
     """
 
     side: Side
@@ -88,7 +89,7 @@ class LegPrediction:
     head_volume_cm3: Mapping[MuscleHead, float]
     head_dose_u: Mapping[MuscleHead, tuple[float, ...]]
     levels_cm: FloatArray
-    girth_profile_cm: Band
+    girth_profile_cm: Band | None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "days", _frozen(self.days))
