@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from calfsim.domain._checks import check_finite, check_range
+from calfsim.domain._checks import check_finite, check_range, raise_all
 from calfsim.domain._measurement import LegMeasurements, Patient
 from calfsim.domain._vocabulary import MuscleHead, Side, ToxinProduct
 from calfsim.errors import InvalidInputError
@@ -166,12 +166,18 @@ class RecentToxin:
     product: ToxinProduct
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "days_ago", check_range("days_ago", self.days_ago, 0.0, MAX_DAY, "days")
-        )
-        object.__setattr__(
-            self, "amount_u", check_range("units", self.amount_u, 0.0, MAX_DOSE_PER_LEG_U, "U")
-        )
+        errors: list[InvalidInputError] = []
+        for name, label, high, unit in (
+            ("days_ago", "days_ago", MAX_DAY, "days"),
+            ("amount_u", "units", MAX_DOSE_PER_LEG_U, "U"),
+        ):
+            try:
+                object.__setattr__(
+                    self, name, check_range(label, getattr(self, name), 0.0, high, unit)
+                )
+            except InvalidInputError as exc:
+                errors.append(exc)
+        raise_all(errors)
         if not isinstance(self.product, ToxinProduct):
             raise InvalidInputError(
                 f"product must be one of {ToxinProduct.accepted_names()}; got {self.product!r}",

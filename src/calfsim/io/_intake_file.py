@@ -8,9 +8,9 @@ asked" and are listed as such, never read as "no".
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError
 
 from calfsim.domain import LegMeasurements, RecentToxin, Side, ToxinProduct
 from calfsim.errors import InvalidInputError
@@ -24,9 +24,10 @@ from calfsim.io._protocol_file import (
     _patient,
     _pydantic_problems,
     _Strict,
+    _valid_part,
     read_json_file,
 )
-from calfsim.planner import Prices, ScreeningAnswers
+from calfsim.planner import Prices, ScreeningAnswers, estimate_cost
 from calfsim.simulation import Goal, GoalKind, PlanRequest
 
 __all__ = ["IntakeIn", "parse_intake", "read_intake"]
@@ -60,6 +61,29 @@ class GirthGoalIn(_Strict):
     girth_change_cm: float = Field(description="Target change in cm (negative = slimmer)")
 
 
+def _goal_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return "[target]"
+    if isinstance(value, str) and value in ("max", "visible"):
+        return "[name]"
+    return None
+
+
+#: "max", "visible" or {"girth_change_cm": ...}. The tags are in brackets so that
+#: `_pydantic_problems` drops them from the JSON path (as for the doses of the predict contract).
+GoalIn = Annotated[
+    Annotated[Literal["max", "visible"], Tag("[name]")] | Annotated[GirthGoalIn, Tag("[target]")],
+    Discriminator(
+        _goal_kind,
+        custom_error_type="goal_type",
+        custom_error_message=(
+            "Input should be 'max', 'visible' or an object with girth_change_cm "
+            "(the target change in cm, negative = slimmer)"
+        ),
+    ),
+]
+
+
 class RecentToxinIn(_Strict):
     """Toxin received elsewhere before this treatment."""
 
@@ -84,7 +108,7 @@ class IntakeIn(_Strict):
     patient: PatientIn = Field(default_factory=lambda: PatientIn())
     legs: dict[SideName, LegIn]
     screening: ScreeningIn = Field(default_factory=lambda: ScreeningIn())
-    goal: Literal["max", "visible"] | GirthGoalIn = "visible"
+    goal: GoalIn = "visible"
     product: ProductName = "onabotulinumtoxinA"
     recent_toxin: list[RecentToxinIn] = Field(default_factory=list)
     prices: PricesIn = Field(default_factory=lambda: PricesIn())
@@ -106,6 +130,54 @@ _MODEL_AT: dict[str, type[BaseModel]] = {
 }
 
 
+def _prices(raw: PricesIn, problems: list[str]) -> Prices | None:
+    """Build the prices and check now that they can price a plan (a currency without price)."""
+    prices: Prices | None = _domain("prices", problems, Prices, **raw.model_dump())
+    if prices is not None:
+        _domain("prices", problems, estimate_cost, session_days=[], session_units=[], prices=prices)
+    return prices
+
+
+def _problems_of_valid_parts(data: Any) -> list[str]:
+    """Plausibility problems of the well-formed parts of a malformed intake."""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        return problems
+    patient = _valid_part(PatientIn, data.get("patient", {}))
+    if patient is not None:
+        _patient(patient, problems)
+    legs = data.get("legs")
+    for side_name, leg in (legs if isinstance(legs, dict) else {}).items():
+        valid_leg = _valid_part(LegIn, leg)
+        if side_name in ("left", "right") and valid_leg is not None:
+            _leg(side_name, valid_leg, problems)
+    screening = _valid_part(ScreeningIn, data.get("screening", {}))
+    if screening is not None:
+        _domain("screening", problems, ScreeningAnswers, **screening.model_dump())
+    goal = data.get("goal")
+    valid_goal = _valid_part(GirthGoalIn, goal) if isinstance(goal, dict) else None
+    if valid_goal is not None:
+        _domain(
+            "goal", problems, Goal, kind=GoalKind.GIRTH, girth_change_cm=valid_goal.girth_change_cm
+        )
+    recent = data.get("recent_toxin")
+    for i, r in enumerate(recent if isinstance(recent, list) else []):
+        valid_recent = _valid_part(RecentToxinIn, r)
+        if valid_recent is not None:
+            _domain(
+                f"recent_toxin[{i}]",
+                problems,
+                RecentToxin,
+                days_ago=valid_recent.days_ago,
+                amount_u=valid_recent.units,
+                product=ToxinProduct(valid_recent.product),
+            )
+    prices = _valid_part(PricesIn, data.get("prices", {}))
+    if prices is not None:
+        _prices(prices, problems)
+    return problems
+
+
 def parse_intake(data: Any) -> PlanRequest:
     """Turn decoded intake JSON into a `PlanRequest`, every problem with its JSON path.
 
@@ -123,7 +195,8 @@ def parse_intake(data: Any) -> PlanRequest:
     try:
         raw = IntakeIn.model_validate(data)
     except ValidationError as exc:
-        problems = _pydantic_problems(exc, _MODEL_AT)
+        # Report the plausibility problems of the well-formed parts too: all at once.
+        problems = _pydantic_problems(exc, _MODEL_AT) + _problems_of_valid_parts(data)
         raise InvalidInputError("\n".join(problems), problems=tuple(problems)) from None
     problems: list[str] = []
     patient = _patient(raw.patient, problems)
@@ -151,7 +224,7 @@ def parse_intake(data: Any) -> PlanRequest:
         )
         if built_recent is not None:
             recent.append(built_recent)
-    prices = _domain("prices", problems, Prices, **raw.prices.model_dump())
+    prices = _prices(raw.prices, problems)
     if problems:
         raise InvalidInputError("\n".join(problems), problems=tuple(problems))
     request: PlanRequest | None = _domain(

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from calfsim.domain import MAX_DAY, MAX_DOSE_PER_LEG_U, Side, ToxinProduct
+from calfsim.domain._checks import raise_all
 from calfsim.errors import InvalidInputError, UnitMismatchError
 from calfsim.evidence import EvidenceBase, load_evidence
 from calfsim.planner._screening import RATIO_KEYS, cite_items
@@ -159,20 +160,20 @@ class Prices:
 
     def __post_init__(self) -> None:
         _check_currency(self.currency, "currency")
-        for name in ("per_unit", "per_unit_low", "per_unit_high"):
+        errors: list[InvalidInputError] = []
+        for name, high, unit in (
+            ("per_unit", MAX_PRICE_PER_UNIT, f"{self.currency} per unit"),
+            ("per_unit_low", MAX_PRICE_PER_UNIT, f"{self.currency} per unit"),
+            ("per_unit_high", MAX_PRICE_PER_UNIT, f"{self.currency} per unit"),
+            ("session_fee", MAX_SESSION_FEE, self.currency),
+        ):
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(
-                    self,
-                    name,
-                    _check_amount(name, value, MAX_PRICE_PER_UNIT, f"{self.currency} per unit"),
-                )
-        if self.session_fee is not None:
-            object.__setattr__(
-                self,
-                "session_fee",
-                _check_amount("session_fee", self.session_fee, MAX_SESSION_FEE, self.currency),
-            )
+                try:
+                    object.__setattr__(self, name, _check_amount(name, value, high, unit))
+                except InvalidInputError as exc:
+                    errors.append(exc)
+        raise_all(errors)
         if self.per_unit is None and (self.per_unit_low is None) != (self.per_unit_high is None):
             missing = "per_unit_high" if self.per_unit_high is None else "per_unit_low"
             raise InvalidInputError(

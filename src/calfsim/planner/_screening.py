@@ -70,6 +70,7 @@ from dataclasses import dataclass, fields
 from enum import Enum
 
 from calfsim.domain import LegMeasurements, Patient, RecentToxin, Sex, Side, ToxinProduct
+from calfsim.domain._checks import raise_all
 from calfsim.errors import InvalidInputError
 from calfsim.evidence import EvidenceBase, load_evidence
 from calfsim.units import weeks_from_days
@@ -220,11 +221,15 @@ class ScreeningAnswers:
     expected_girth_change_cm: float | None = None
 
     def __post_init__(self) -> None:
+        errors: list[InvalidInputError] = []
         for name in _QUESTIONS:
             value = getattr(self, name)
             if value is not None and not isinstance(value, bool):
-                raise InvalidInputError(
-                    f"{name} must be true, false or null (not asked); got {value!r}", field=name
+                errors.append(
+                    InvalidInputError(
+                        f"{name} must be true, false or null (not asked); got {value!r}",
+                        field=name,
+                    )
                 )
         for name, (low, high), hint_factor in (
             ("pinch_test_cm", PINCH_LIMITS_CM, 0.1),
@@ -247,10 +252,15 @@ class ScreeningAnswers:
                     and low <= value * hint_factor <= high
                 ):
                     hint = f". {value:g} looks like millimetres ({value * hint_factor:g} cm)"
-                raise InvalidInputError(
-                    f"{name} must be in [{low:g}, {high:g}] cm; got {value!r}{hint}", field=name
+                errors.append(
+                    InvalidInputError(
+                        f"{name} must be in [{low:g}, {high:g}] cm; got {value!r}{hint}",
+                        field=name,
+                    )
                 )
+                continue
             object.__setattr__(self, name, float(value))
+        raise_all(errors)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

@@ -110,7 +110,9 @@ class PlanRequest:
 
     def __post_init__(self) -> None:
         if not self.legs:
-            raise InvalidInputError("legs must contain 'left', 'right' or both", field="legs")
+            raise InvalidInputError(
+                f"legs must contain 'left', 'right' or both; got {dict(self.legs)!r}", field="legs"
+            )
         if self.min_interval_days is not None and not (self.override_reason or "").strip():
             raise InvalidInputError(
                 "min_interval_days overrides the 12-week minimum interval and needs an "
