@@ -22,6 +22,7 @@ from calfsim.io._protocol_file import (
     _domain,
     _leg,
     _patient,
+    _person_problems,
     _pydantic_problems,
     _Strict,
     _valid_part,
@@ -143,14 +144,7 @@ def _problems_of_valid_parts(data: Any) -> list[str]:
     problems: list[str] = []
     if not isinstance(data, dict):
         return problems
-    patient = _valid_part(PatientIn, data.get("patient", {}))
-    if patient is not None:
-        _patient(patient, problems)
-    legs = data.get("legs")
-    for side_name, leg in (legs if isinstance(legs, dict) else {}).items():
-        valid_leg = _valid_part(LegIn, leg)
-        if side_name in ("left", "right") and valid_leg is not None:
-            _leg(side_name, valid_leg, problems)
+    _person_problems(data, problems)
     screening = _valid_part(ScreeningIn, data.get("screening", {}))
     if screening is not None:
         _domain("screening", problems, ScreeningAnswers, **screening.model_dump())

@@ -235,20 +235,24 @@ def _valid_part(model: type[BaseModel], value: Any) -> Any:
         return None
 
 
+def _person_problems(data: dict[str, Any], problems: list[str]) -> None:
+    """Add the plausibility problems of well-formed ``patient`` and ``legs`` entries."""
+    patient = _valid_part(PatientIn, data.get("patient", {}))
+    if patient is not None:
+        _patient(patient, problems)
+    legs = data.get("legs")
+    for side_name, leg in (legs if isinstance(legs, dict) else {}).items():
+        valid = _valid_part(LegIn, leg)
+        if side_name in ("left", "right") and valid is not None:
+            _leg(side_name, valid, problems)
+
+
 def _problems_of_valid_parts(data: Any) -> list[str]:
     """Plausibility problems of the well-formed parts of a malformed protocol."""
     problems: list[str] = []
     if not isinstance(data, dict):
         return problems
-    patient = _valid_part(PatientIn, data.get("patient", {}))
-    if patient is not None:
-        _patient(patient, problems)
-    legs = data.get("legs")
-    legs = legs if isinstance(legs, dict) else {}
-    for side_name, leg in legs.items():
-        valid = _valid_part(LegIn, leg)
-        if side_name in ("left", "right") and valid is not None:
-            _leg(side_name, valid, problems)
+    _person_problems(data, problems)
     sessions = data.get("sessions")
     for i, s in enumerate(sessions if isinstance(sessions, list) else []):
         valid = _valid_part(SessionIn, s)
