@@ -169,3 +169,20 @@ def evidence(
 def main() -> None:
     """Entry point of the ``calfsim`` script."""
     app()
+
+
+@app.command("measure")
+def measure_scan(
+    scan: Annotated[
+        Path, typer.Argument(help="Body or lower-leg scan: .obj, .ply, .stl, .glb or .gltf")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    units: Annotated[
+        str | None,
+        typer.Option("--units", help="Units of the file: m, dm, cm or mm (default: from size)"),
+    ] = None,
+) -> None:
+    """Measure calf, ankle and knee girths of both legs on a 3D scan, like a tape."""
+    from calfsim.cli._measure_cmd import measure
+
+    measure(scan, as_json=as_json, units=units)
