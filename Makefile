@@ -6,11 +6,23 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: run test lint typecheck imports unit bench clean
 
+NPM        ?= npm
+NODE_STAMP := node_modules/.package-lock.json
+
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "calfsim needs Python >= 3.11; found " + sys.version.split()[0])'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
+
+# Node packages from the committed lockfile (the Khronos glTF validator for the tests). Without
+# npm this only warns: the GLB validator tests then skip and say why.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v $(NPM) >/dev/null 2>&1; then \
+		echo "$(NPM) ci --no-audit --no-fund"; $(NPM) ci --no-audit --no-fund; \
+	else \
+		echo "warning: npm not found; the glTF validator tests will be skipped (install Node.js >= 18 with npm)" >&2; \
+	fi
 
 ## Set up and run the main job on the shipped example.
 run: $(STAMP)
@@ -18,7 +30,7 @@ run: $(STAMP)
 	$(VENV)/bin/calfsim predict examples/protocol.json --plot out/prediction.png
 
 ## Set up and run the whole suite: lint, types, import layers, tests.
-test: $(STAMP) lint typecheck imports unit
+test: $(STAMP) $(NODE_STAMP) lint typecheck imports unit
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks scripts
@@ -30,7 +42,7 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
 
-unit: $(STAMP)
+unit: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -1,5 +1,6 @@
 """Files in and out: protocol and intake JSON (the contracts) and prediction/plan JSON."""
 
+from calfsim.io._glb import GlbNode, read_glb, read_glb_morph_names, write_glb
 from calfsim.io._intake_file import IntakeIn, parse_intake, read_intake
 from calfsim.io._plan_json import jsonable, plan_to_dict, session_to_dict
 from calfsim.io._prediction_json import prediction_to_dict
@@ -10,18 +11,34 @@ from calfsim.io._protocol_file import (
     read_json_file,
     read_protocol,
 )
+from calfsim.io._scan import (
+    MAX_SCAN_BYTES,
+    MAX_SCAN_FACES,
+    SCAN_SUFFIXES,
+    legs_to_dict,
+    load_scan,
+)
 
 __all__ = [
     "DEFAULT_DAYS",
+    "MAX_SCAN_BYTES",
+    "MAX_SCAN_FACES",
+    "SCAN_SUFFIXES",
+    "GlbNode",
     "IntakeIn",
     "ProtocolIn",
     "jsonable",
+    "legs_to_dict",
+    "load_scan",
     "parse_intake",
     "parse_protocol",
     "plan_to_dict",
     "prediction_to_dict",
+    "read_glb",
+    "read_glb_morph_names",
     "read_intake",
     "read_json_file",
     "read_protocol",
     "session_to_dict",
+    "write_glb",
 ]

@@ -1,6 +1,21 @@
-"""Plots and images (matplotlib, Agg backend)."""
+"""Plots and images (matplotlib, Agg backend) and headless mesh renders (moderngl, EGL)."""
 
 from calfsim.render._girth_plot import plot_prediction
 from calfsim.render._injection_map import draw_injection_map
+from calfsim.render._mesh_render import (
+    MeshCamera,
+    before_after_png,
+    frame_camera,
+    render_meshes,
+    weeks_strip_png,
+)
 
-__all__ = ["draw_injection_map", "plot_prediction"]
+__all__ = [
+    "MeshCamera",
+    "before_after_png",
+    "draw_injection_map",
+    "frame_camera",
+    "plot_prediction",
+    "render_meshes",
+    "weeks_strip_png",
+]
