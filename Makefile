@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-# Node packages from the committed lockfile (the Khronos glTF validator for the tests). Without
-# npm this only warns: the GLB validator tests then skip and say why.
+# Node packages from the committed lockfile (three.js for the web viewer, the Khronos glTF
+# validator for the tests). Without npm this only warns: the GLB validator tests then skip and
+# say why, and the web app's 3D viewer cannot load.
 $(NODE_STAMP): package.json package-lock.json
 	@if command -v $(NPM) >/dev/null 2>&1; then \
 		echo "$(NPM) ci --no-audit --no-fund"; $(NPM) ci --no-audit --no-fund; \
@@ -24,10 +25,10 @@ $(NODE_STAMP): package.json package-lock.json
 		echo "warning: npm not found; the glTF validator tests will be skipped (install Node.js >= 18 with npm)" >&2; \
 	fi
 
-## Set up and run the main job on the shipped example.
-run: $(STAMP)
+## Set up and start the web app on http://127.0.0.1:8000 (SQLite results in out/; Ctrl+C stops).
+run: $(STAMP) $(NODE_STAMP)
 	@mkdir -p out
-	$(VENV)/bin/calfsim predict examples/protocol.json --plot out/prediction.png
+	$(VENV)/bin/calfsim serve --host 127.0.0.1 --port 8000 --db sqlite:///out/calfsim.sqlite3
 
 ## Set up and run the whole suite: lint, types, import layers, tests.
 test: $(STAMP) $(NODE_STAMP) lint typecheck imports unit

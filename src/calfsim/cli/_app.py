@@ -186,3 +186,18 @@ def measure_scan(
     from calfsim.cli._measure_cmd import measure
 
     measure(scan, as_json=as_json, units=units)
+
+
+@app.command("serve")
+def serve_web(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port")] = 8000,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Results database URL (default: SQLite in out/calfsim.sqlite3)"),
+    ] = None,
+) -> None:
+    """Run the web app (guide, candidacy check, 3D try-on, plans, JSON API) until Ctrl+C."""
+    from calfsim.cli._serve_cmd import serve
+
+    serve(host=host, port=port, db_url=db)

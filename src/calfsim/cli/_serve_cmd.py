@@ -1,0 +1,56 @@
+"""``calfsim serve``: run the web app (pages and JSON API) with uvicorn.
+
+Exit codes: 0 after a clean stop (Ctrl+C), 2 for invalid options (bad database URL or secret).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.console import Console
+
+__all__ = ["serve"]
+
+
+def serve(*, host: str, port: int, db_url: str | None, log_level: str = "info") -> None:
+    """Build the app and serve it until interrupted, printing the address first.
+
+    Parameters
+    ----------
+    host : str
+        Interface to listen on (``127.0.0.1``: this machine only).
+    port : int
+        TCP port (1-65535).
+    db_url : str, optional
+        SQLAlchemy URL of the results database (default: ``CALFSIM_DB_URL``, else SQLite in
+        ``out/calfsim.sqlite3``).
+    log_level : str
+        uvicorn's log level.
+
+    Raises
+    ------
+    typer.Exit
+        With code 2 if the settings are invalid.
+    """
+    import uvicorn
+    from pydantic import ValidationError
+
+    from calfsim.web import create_app
+
+    err = Console(stderr=True, soft_wrap=True)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
+    try:
+        app = create_app(db_url=db_url)
+    except (ValidationError, ValueError) as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    shown = f"[{host}]" if ":" in host else host
+    Console(soft_wrap=True).print(
+        f"calfsim is running at http://{shown}:{port}/ "
+        f"(API: http://{shown}:{port}/docs; results in {app.state.settings.db_url}); "
+        "press Ctrl+C to stop",
+        markup=False,
+        highlight=False,
+    )
+    uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
