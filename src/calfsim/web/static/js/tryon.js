@@ -1,0 +1,261 @@
+// The try-on page: measurements (or a scan) and a treatment -> /api/simulate -> the 3D legs,
+// the week slider, the band switch and the girth chart. Progressive: the page says what to do
+// without JavaScript, and nothing here is needed by the other pages.
+import { setupConditional, setupUnitToggle } from './forms.js';
+import { drawChart, valuesAt } from './chart.js';
+
+const CM_PER_INCH = 2.54;
+const BAND_WORDS = { median: 'likely', p10: 'best case', p90: 'little change' };
+
+const $ = (id) => document.getElementById(id);
+const form = $('tryon-form');
+const csrf = document.querySelector('meta[name="csrf-token"]')?.content || '';
+const tapeErrorCm = parseFloat(form.dataset.tapeErrorCm) || 0;
+const spacingDays = parseInt(form.dataset.spacingDays, 10) || 91;
+
+const state = { mode: 'measure', week: 0, band: 'median', leg: null, legs: {}, unit: 'cm', chart: null, viewer: null };
+window.calfsimTryOn = state; // read by the browser tests and handy in the console
+
+setupUnitToggle(form);
+setupConditional(form);
+form.addEventListener('unitchange', (e) => { state.unit = e.detail.unit; updateReadout(); });
+
+// --- tabs ---------------------------------------------------------------------------------
+for (const tab of form.querySelectorAll('[role="tab"]')) {
+  tab.addEventListener('click', () => {
+    for (const other of form.querySelectorAll('[role="tab"]')) {
+      const selected = other === tab;
+      other.setAttribute('aria-selected', String(selected));
+      $(other.getAttribute('aria-controls')).classList.toggle('hidden', !selected);
+    }
+    state.mode = tab.id === 'tab-scan' ? 'scan' : 'measure';
+  });
+}
+$('f-dose').addEventListener('input', () => { $('dose-out').textContent = `${$('f-dose').value} U`; });
+
+// --- the request --------------------------------------------------------------------------
+function lengthCm(name) {
+  const raw = form.elements.namedItem(name)?.value?.trim().replace(',', '.');
+  if (!raw) return null;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`${name.replace('_', ' ')}: "${raw}" is not a number`);
+  const unit = form.elements.namedItem('unit').value;
+  return unit === 'in' ? Math.round(value * CM_PER_INCH * 100) / 100 : value;
+}
+
+function protocol({ needGirths }) {
+  const patient = { sex: form.elements.namedItem('sex').value };
+  const height = lengthCm('height');
+  if (height !== null) patient.height_cm = height;
+  const legs = {};
+  for (const side of ['left', 'right']) {
+    const calf = lengthCm(`${side}_calf`);
+    const ankle = lengthCm(`${side}_ankle`);
+    if (calf !== null) {
+      legs[side] = { calf_girth_cm: calf };
+      if (ankle !== null) legs[side].ankle_girth_cm = ankle;
+    }
+  }
+  if (needGirths && !legs.left && !legs.right) {
+    throw new Error('Enter the calf girth of at least one leg (the widest part of the calf).');
+  }
+  const dose = Number($('f-dose').value);
+  const product = $('f-product').value;
+  const n = Number($('f-sessions').value);
+  const sides = needGirths ? Object.keys(legs) : ['left', 'right'];
+  const sessions = [];
+  for (let i = 0; i < n; i += 1) {
+    sessions.push({ day: i * spacingDays, product, doses_u: Object.fromEntries(sides.map((s) => [s, dose])) });
+  }
+  return { patient, legs, sessions };
+}
+
+async function readError(response) {
+  try {
+    const body = await response.json();
+    const problems = (body.problems || []).map((p) => (p.field ? `${p.field}: ${p.message}` : p.message));
+    return problems.length ? problems : [body.message || body.detail || `error ${response.status}`];
+  } catch {
+    return [`The server answered ${response.status}. Please try again.`];
+  }
+}
+
+async function postJson(url, data) {
+  const response = await fetch(url, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(data),
+  });
+  if (!response.ok) throw Object.assign(new Error('request failed'), { problems: await readError(response) });
+  return response.json();
+}
+
+async function uploadScan(file) {
+  const body = new FormData();
+  body.append('scan', file);
+  const response = await fetch('/api/measure', { method: 'POST', headers: { 'x-csrf-token': csrf }, body });
+  if (!response.ok) throw Object.assign(new Error('upload failed'), { problems: await readError(response) });
+  return response.json();
+}
+
+// --- the result ---------------------------------------------------------------------------
+/** Per-leg {days, median, p10, p90, baseline_cm} from the simulation summary. */
+export function legsFromSummary(summary) {
+  const prediction = summary.prediction || summary;
+  const out = {};
+  for (const [side, leg] of Object.entries(prediction.legs || {})) {
+    const girth = leg.calf_girth_cm || {};
+    if (!leg.days || !girth.median) continue;
+    out[side] = {
+      days: leg.days, median: girth.median, p10: girth.p10, p90: girth.p90,
+      baseline_cm: leg.baseline_calf_girth_cm ?? girth.median[0],
+    };
+  }
+  return out;
+}
+
+function fmt(cm, digits = 1) {
+  if (state.unit === 'in') return `${(cm / CM_PER_INCH).toFixed(digits)} in`;
+  return `${cm.toFixed(digits)} cm`;
+}
+
+function updateReadout() {
+  const leg = state.legs[state.leg];
+  $('week-out').textContent = `week ${state.week}`;
+  $('legend-week').textContent = String(state.week);
+  if (!leg) return;
+  const v = valuesAt(leg, state.week * 7);
+  const value = v[state.band];
+  const change = value - leg.baseline_cm;
+  $('r-base').textContent = fmt(leg.baseline_cm);
+  $('r-week-label').textContent = `Week ${state.week}, ${BAND_WORDS[state.band]}`;
+  $('r-week').textContent = fmt(value);
+  $('r-band').textContent = `range ${fmt(v.p10)} – ${fmt(v.p90)}`;
+  $('r-change').textContent = `${change <= 0 ? '−' : '+'}${fmt(Math.abs(change))}`;
+  $('r-visible').textContent = Math.abs(change) > tapeErrorCm
+    ? 'more than a tape can tell' : `within a tape's error (±${fmt(tapeErrorCm)})`;
+  state.chart?.setWeek(state.week, v);
+}
+
+function drawLegChart() {
+  const leg = state.legs[state.leg];
+  if (!leg) return;
+  const box = $('chart');
+  const sides = Object.keys(state.legs);
+  box.replaceChildren();
+  if (sides.length > 1) {
+    const switcher = document.createElement('div');
+    switcher.className = 'seg';
+    switcher.setAttribute('role', 'group');
+    switcher.setAttribute('aria-label', 'Leg');
+    for (const side of sides) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'seg-btn';
+      b.textContent = `${side[0].toUpperCase()}${side.slice(1)} leg`;
+      b.setAttribute('aria-pressed', String(side === state.leg));
+      b.addEventListener('click', () => { state.leg = side; drawLegChart(); updateReadout(); });
+      switcher.appendChild(b);
+    }
+    box.appendChild(switcher);
+  }
+  const holder = document.createElement('div');
+  box.appendChild(holder);
+  state.chart = drawChart(holder, leg, { tapeErrorCm, title: `${state.leg} leg. ` });
+}
+
+function showErrors(problems) {
+  const box = $('form-errors');
+  box.replaceChildren();
+  if (!problems || !problems.length) { box.classList.add('hidden'); return; }
+  const strong = document.createElement('strong');
+  strong.textContent = 'Please check:';
+  const list = document.createElement('ul');
+  for (const p of problems) {
+    const li = document.createElement('li');
+    li.textContent = p;
+    list.appendChild(li);
+  }
+  box.append(strong, list);
+  box.classList.remove('hidden');
+}
+
+function busy(on, text) {
+  $('busy').classList.toggle('hidden', !on);
+  if (text) $('busy-text').textContent = text;
+  $('simulate').disabled = on;
+}
+
+async function viewer() {
+  if (!state.viewer) {
+    const { LegViewer } = await import('./viewer.js');
+    state.viewer = new LegViewer($('viewer'));
+  }
+  return state.viewer;
+}
+
+async function simulate(event) {
+  event.preventDefault();
+  showErrors([]);
+  let request;
+  try {
+    request = protocol({ needGirths: state.mode === 'measure' });
+  } catch (error) {
+    showErrors([error.message]);
+    return;
+  }
+  const viewerReady = viewer(); // load three.js while the server works
+  try {
+    if (state.mode === 'scan') {
+      const file = $('f-scan').files[0];
+      if (!file) throw Object.assign(new Error('no file'), { problems: ['Choose a scan file first.'] });
+      busy(true, 'Measuring your scan…');
+      const measured = await uploadScan(file);
+      $('scan-status').textContent = measured.legs
+        ? `Scan measured: ${Object.keys(measured.legs).join(' and ')} leg found.` : 'Scan measured.';
+      request.scan_id = measured.scan_id ?? measured.id;
+    }
+    busy(true, 'Simulating thousands of virtual patients and shaping your legs…');
+    const summary = await postJson('/api/simulate', request);
+    state.summary = summary;
+    state.legs = legsFromSummary(summary);
+    state.leg = state.legs.left ? 'left' : Object.keys(state.legs)[0];
+    const url = summary.glb_url || summary.urls?.glb || `/api/simulations/${summary.id}/legs.glb`;
+    busy(true, 'Loading your 3D legs…');
+    const v = await viewerReady;
+    await v.load(url);
+    v.setState({ week: state.week, band: state.band });
+    $('viewer-overlay').classList.add('hidden');
+    $('viewer-legend').classList.remove('hidden');
+    $('week').disabled = false;
+    drawLegChart();
+    updateReadout();
+    $('notes').textContent = (summary.notes || summary.prediction?.notes || []).join(' ');
+    document.body.dataset.viewerReady = String(Date.now());
+  } catch (error) {
+    showErrors(error.problems || [`Something went wrong: ${error.message}`]);
+  } finally {
+    busy(false);
+  }
+}
+
+form.addEventListener('submit', simulate);
+
+$('week').addEventListener('input', () => {
+  state.week = Number($('week').value);
+  state.viewer?.setState({ week: state.week });
+  updateReadout();
+});
+for (const radio of document.querySelectorAll('input[name="band"]')) {
+  radio.addEventListener('change', () => {
+    state.band = radio.value;
+    state.viewer?.setState({ band: state.band });
+    updateReadout();
+  });
+}
+for (const button of document.querySelectorAll('[data-view]')) {
+  button.setAttribute('aria-pressed', String(button.dataset.view === 'back'));
+  button.addEventListener('click', () => {
+    for (const b of document.querySelectorAll('[data-view]')) b.setAttribute('aria-pressed', String(b === button));
+    state.viewer?.setView(button.dataset.view);
+  });
+}
+$('xray').addEventListener('change', () => state.viewer?.setXray($('xray').checked));

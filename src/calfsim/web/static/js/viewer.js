@@ -1,0 +1,246 @@
+// The 3D legs: a GLB with morph targets day_DDD_median (weekly) and day_DDD_p10 / _p90 (every
+// few weeks), shown from behind with a translucent "ghost" of today's legs around them.
+//
+// A week w of a band is a blend of the two neighbouring targets of that band (linear in the
+// day), so that the vertices move continuously; day 0 is the base mesh (today).
+//
+// Only the two targets of the current blend are handed to three.js (geometry.morphAttributes
+// holds a pair, driven by mesh.morphTargetInfluences = [1 - f, f]); all targets stay in memory
+// here. three.js packs every morph target of a geometry into one float texture (16 bytes per
+// vertex and target: ~36 MB for 28k vertices x 81 targets, per mesh); building and uploading
+// those for 8 meshes took ~5 s in headless Chromium's software WebGL (model shown after 13 s
+// instead of 8 s in one measurement), and a pair is ~0.9 MB.
+import * as THREE from 'three';
+import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
+import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
+
+const SKIN_COLOR = 0xd9a58b;
+const GHOST_COLOR = 0x2f5d8a;
+const MUSCLE_COLOR = 0xb8483e;
+
+/** Parse morph target names into {band: [[day, index], ...]} sorted by day. */
+export function targetsByBand(dictionary) {
+  const bands = {};
+  for (const [name, index] of Object.entries(dictionary)) {
+    const m = /^day_(\d{3})_(median|p10|p90)$/.exec(name);
+    if (!m) continue;
+    (bands[m[2]] ||= []).push([parseInt(m[1], 10), index]);
+  }
+  for (const list of Object.values(bands)) list.sort((a, b) => a[0] - b[0]);
+  return bands;
+}
+
+/** Influences {index: weight} of a band at `day`: the two neighbouring targets, linearly. */
+export function blendAt(list, day) {
+  if (!list || list.length === 0) return {};
+  if (day <= list[0][0]) return { [list[0][1]]: 1 };
+  const last = list[list.length - 1];
+  if (day >= last[0]) return { [last[1]]: 1 };
+  for (let i = 0; i < list.length - 1; i += 1) {
+    const [d0, i0] = list[i];
+    const [d1, i1] = list[i + 1];
+    if (day >= d0 && day <= d1) {
+      const f = (day - d0) / (d1 - d0);
+      return f === 0 ? { [i0]: 1 } : { [i0]: 1 - f, [i1]: f };
+    }
+  }
+  return {};
+}
+
+export class LegViewer {
+  constructor(container) {
+    this.container = container;
+    this.renderer = new THREE.WebGLRenderer({ antialias: true, alpha: true, preserveDrawingBuffer: true });
+    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
+    this.renderer.outputColorSpace = THREE.SRGBColorSpace;
+    this.renderer.domElement.setAttribute('aria-label', 'Both legs in 3D: drag to turn, pinch or scroll to zoom');
+    this.renderer.domElement.setAttribute('role', 'img');
+    container.appendChild(this.renderer.domElement);
+    this.scene = new THREE.Scene();
+    this.camera = new THREE.PerspectiveCamera(30, 1, 0.01, 20);
+    this.controls = new OrbitControls(this.camera, this.renderer.domElement);
+    this.controls.enableDamping = false;
+    this.controls.addEventListener('change', () => this.render());
+    this.scene.add(new THREE.HemisphereLight(0xffffff, 0x9aa5b1, 2.2));
+    const key = new THREE.DirectionalLight(0xffffff, 1.6);
+    key.position.set(-1.5, 2.5, -2.5);
+    this.scene.add(key);
+    const fill = new THREE.DirectionalLight(0xffffff, 0.8);
+    fill.position.set(2, 1, 2);
+    this.scene.add(fill);
+    this.model = null;
+    this.skins = [];
+    this.muscles = [];
+    this.ghosts = [];
+    this.week = 0;
+    this.band = 'median';
+    this.view = 'back';
+    this.xray = false;
+    new ResizeObserver(() => this.resize()).observe(container);
+    this.resize();
+  }
+
+  resize() {
+    const { clientWidth: w, clientHeight: h } = this.container;
+    if (!w || !h) return;
+    this.renderer.setSize(w, h, false);
+    this.camera.aspect = w / h;
+    this.camera.updateProjectionMatrix();
+    if (this.model) this.setView(this.view);
+    this.render();
+  }
+
+  render() {
+    this.renderer.render(this.scene, this.camera);
+  }
+
+  dispose() {
+    if (!this.model) return;
+    this.scene.remove(this.model);
+    this.model.traverse((o) => {
+      if (o.isMesh) {
+        o.geometry.dispose();
+        for (const m of [].concat(o.material)) m.dispose();
+      }
+    });
+    this.model = null;
+    this.skins = [];
+    this.muscles = [];
+    this.ghosts = [];
+  }
+
+  async load(url) {
+    const gltf = await new GLTFLoader().loadAsync(url);
+    this.dispose();
+    const model = gltf.scene;
+    const skinMaterial = new THREE.MeshStandardMaterial({ color: SKIN_COLOR, roughness: 0.72, metalness: 0 });
+    const muscleMaterial = new THREE.MeshStandardMaterial({ color: MUSCLE_COLOR, roughness: 0.6, metalness: 0 });
+    const ghostMaterial = new THREE.MeshBasicMaterial({
+      color: GHOST_COLOR, transparent: true, opacity: 0.22, depthWrite: false, side: THREE.BackSide,
+    });
+    const meshes = [];
+    model.traverse((o) => { if (o.isMesh) meshes.push(o); });
+    for (const mesh of meshes) {
+      const isSkin = /skin/.test(mesh.name) || /skin/.test(mesh.parent?.name || '');
+      if (isSkin) {
+        mesh.material = skinMaterial.clone();
+        mesh.renderOrder = 1;
+        this.skins.push(mesh);
+        // Today's legs: the base mesh with every morph weight at 0, drawn as a translucent shell
+        // that shows wherever the predicted leg is slimmer.
+        const ghostGeometry = new THREE.BufferGeometry();
+        ghostGeometry.setAttribute('position', mesh.geometry.attributes.position.clone());
+        if (mesh.geometry.index) ghostGeometry.setIndex(mesh.geometry.index.clone());
+        const ghost = new THREE.Mesh(ghostGeometry, ghostMaterial);
+        ghost.name = `${mesh.name}_today`;
+        ghost.renderOrder = 2;
+        mesh.parent.add(ghost);
+        ghost.position.copy(mesh.position);
+        ghost.quaternion.copy(mesh.quaternion);
+        ghost.scale.copy(mesh.scale);
+        this.ghosts.push(ghost);
+      } else {
+        mesh.material = muscleMaterial.clone();
+        mesh.visible = false;
+        this.muscles.push(mesh);
+      }
+    }
+    for (const mesh of [...this.skins, ...this.muscles]) prepareMorphs(mesh);
+    this.scene.add(model);
+    this.model = model;
+    this.bands = this.skins[0]?.userData.bands || {};
+    const box = new THREE.Box3().setFromObject(model);
+    this.center = box.getCenter(new THREE.Vector3());
+    this.size = box.getSize(new THREE.Vector3());
+    this.controls.target.copy(this.center);
+    this.setXray(this.xray);
+    this.setView(this.view);
+    this.update();
+    return { bands: Object.keys(this.bands), nMorphs: this.skins[0]?.userData.targets.length || 0 };
+  }
+
+  setView(view) {
+    this.view = view;
+    if (!this.model) return;
+    const { center, size } = this;
+    // Fit the legs' height (and both legs' width) in the view.
+    const fov = THREE.MathUtils.degToRad(this.camera.fov);
+    const fitH = (size.y * 1.12) / (2 * Math.tan(fov / 2));
+    const fitW = (Math.max(size.x, size.z) * 1.25) / (2 * Math.tan(fov / 2) * this.camera.aspect);
+    const dist = Math.max(fitH, fitW) + Math.max(size.x, size.z) / 2;
+    // glTF: the person faces +Z, so the back is seen from -Z; the side from +X.
+    const dir = view === 'side' ? new THREE.Vector3(1, 0, 0) : new THREE.Vector3(0, 0, -1);
+    this.camera.position.copy(center).addScaledVector(dir, dist);
+    this.camera.near = dist / 50;
+    this.camera.far = dist * 10;
+    this.camera.updateProjectionMatrix();
+    this.controls.target.copy(center);
+    this.controls.update();
+    this.render();
+  }
+
+  setXray(on) {
+    this.xray = on;
+    for (const skin of this.skins) {
+      skin.material.transparent = on;
+      skin.material.opacity = on ? 0.3 : 1;
+      skin.material.depthWrite = !on;
+      skin.material.needsUpdate = true;
+    }
+    for (const m of this.muscles) m.visible = on;
+    this.render();
+  }
+
+  /** Show week `week` (may be fractional) of band `band` on every morphing mesh. */
+  setState({ week = this.week, band = this.band } = {}) {
+    this.week = week;
+    this.band = band;
+    this.update();
+  }
+
+  update() {
+    if (!this.model) return;
+    const day = this.week * 7;
+    for (const mesh of [...this.skins, ...this.muscles]) {
+      const { bands } = mesh.userData;
+      if (!bands) continue;
+      const list = bands[this.band] || bands.median;
+      showBlend(mesh, blendAt(list, day));
+    }
+    this.render();
+  }
+}
+
+/** Keep all morph targets of `mesh` aside and give three.js a pair (see the module notes). */
+function prepareMorphs(mesh) {
+  const targets = mesh.geometry.morphAttributes.position;
+  const dict = mesh.morphTargetDictionary;
+  if (!targets || !targets.length || !dict) return;
+  mesh.userData.targets = targets;
+  mesh.userData.bands = targetsByBand(dict);
+  mesh.userData.targetNames = Object.entries(dict).sort((x, y) => x[1] - y[1]).map(([name]) => name);
+  mesh.userData.pair = null;
+  mesh.geometry.morphAttributes = { position: [targets[0], targets[0]] };
+  mesh.geometry.morphTargetsRelative = true;
+  mesh.morphTargetInfluences = [0, 0];
+  mesh.morphTargetDictionary = {};
+}
+
+/** Show the blend {targetIndex: weight} (one or two targets) on `mesh`. */
+function showBlend(mesh, blend) {
+  const entries = Object.entries(blend).map(([i, w]) => [Number(i), w]);
+  if (!entries.length) return;
+  const [a, wa] = entries[0];
+  const [b, wb] = entries[1] || [a, 0];
+  const { targets, pair } = mesh.userData;
+  if (!pair || pair[0] !== a || pair[1] !== b) {
+    mesh.geometry.morphAttributes.position = [targets[a], targets[b]];
+    // The morph texture is cached per geometry until it is disposed: rebuild it for the new pair
+    // (the vertex buffers are uploaded again, ~1 MB).
+    mesh.geometry.dispose();
+    mesh.userData.pair = [a, b];
+  }
+  mesh.morphTargetInfluences[0] = wa;
+  mesh.morphTargetInfluences[1] = wb;
+  mesh.userData.weights = { [a]: wa, ...(b !== a ? { [b]: wb } : {}) };
+}
