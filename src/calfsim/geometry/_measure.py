@@ -42,7 +42,7 @@ from dataclasses import InitVar, dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from calfsim.domain import Side
+from calfsim.domain import MEASUREMENT_LIMITS, Side
 from calfsim.errors import InvalidInputError, MeshError
 from calfsim.geometry._scan_section import (
     Loops,
@@ -536,6 +536,14 @@ def _measure_leg(
             f"{name} leg: no closed section between {100 * calf_lo:.0f} and "
             f"{100 * win.calf_top:.0f} cm above the floor to measure the calf{holes}"
         )
+    calf_cm = 100 * float(girth_m[i_calf])
+    low, high, _unit = MEASUREMENT_LIMITS["calf_girth_cm"]
+    if not low <= calf_cm <= high:
+        raise MeshError(
+            f"{name} leg: not a human leg: its calf girth would be {calf_cm:.1f} cm at "
+            f"{100 * heights[i_calf]:.1f} cm above the floor, and a calf girth must be in "
+            f"[{low:g}, {high:g}] cm (are the units right?)"
+        )
     knee_lo = heights[i_calf] + 0.01
     i_knee = _pick(girth_m, heights, knee_lo, win.knee_top, largest=False)
     knee_girth = knee_level = length = None
@@ -562,7 +570,7 @@ def _measure_leg(
     return LegMeasurement(
         side=side,
         name=name,
-        calf_girth_cm=100 * float(girth_m[i_calf]),
+        calf_girth_cm=calf_cm,
         calf_level_cm=100 * float(heights[i_calf]),
         ankle_girth_cm=100 * float(girth_m[i_ankle]),
         ankle_level_cm=100 * float(heights[i_ankle]),
@@ -598,8 +606,9 @@ def find_legs(scan: ScanMesh) -> LegsFound:
     Raises
     ------
     MeshError
-        If no legs are found (one loop where two legs should be, or none at all), or a leg
-        has no closed section at the ankle or calf levels.
+        If no legs are found (one loop where two legs should be, or none at all), a leg has
+        no closed section at the ankle or calf levels, or its calf girth is outside the human
+        range of ``calfsim.domain.MEASUREMENT_LIMITS`` (a sphere, a pillar, wrong units).
 
     Examples
     --------

@@ -14,6 +14,7 @@ from calfsim.io._protocol_file import (
 from calfsim.io._scan import (
     MAX_SCAN_BYTES,
     MAX_SCAN_FACES,
+    MAX_SCAN_VERTICES,
     SCAN_SUFFIXES,
     legs_to_dict,
     load_scan,
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_DAYS",
     "MAX_SCAN_BYTES",
     "MAX_SCAN_FACES",
+    "MAX_SCAN_VERTICES",
     "SCAN_SUFFIXES",
     "GlbNode",
     "IntakeIn",

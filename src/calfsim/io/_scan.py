@@ -24,17 +24,34 @@ import numpy as np
 from calfsim.errors import MeshError
 from calfsim.geometry import LegsFound, ScanMesh, orient_scan
 
-__all__ = ["MAX_SCAN_BYTES", "MAX_SCAN_FACES", "SCAN_SUFFIXES", "legs_to_dict", "load_scan"]
+__all__ = [
+    "MAX_SCAN_BYTES",
+    "MAX_SCAN_FACES",
+    "MAX_SCAN_VERTICES",
+    "SCAN_SUFFIXES",
+    "legs_to_dict",
+    "load_scan",
+]
 
 #: File types read by :func:`load_scan`, by suffix.
 SCAN_SUFFIXES = (".obj", ".ply", ".stl", ".glb", ".gltf")
-#: Default limits: a 3 M-triangle body scan is ~150 MB as binary STL; a phone or clinic scan
-#: has 10k-1M triangles, and more only costs time and memory without a better girth.
-MAX_SCAN_FACES = 3_000_000
+#: Default limits, checked before parsing. Measured on this project's CI machine (2 cores;
+#: docs/scans.md): a 1.28 M-triangle body takes 4-6 s and peaks at 0.5-0.9 GB of memory, and
+#: both grow linearly, so 1 M triangles keeps a request under ~5 s and ~1 GB. Phone and clinic
+#: scans have 10k-1M triangles; more resolution does not change a girth (a 10k-vertex scan
+#: already has vertices ~1 cm apart, and the tape is a convex hull), so larger scans are
+#: refused with a hint to decimate them.
+MAX_SCAN_FACES = 1_000_000
+#: Vertices a file may declare (OBJ, PLY, glTF): 3 per triangle when nothing is shared.
+MAX_SCAN_VERTICES = 3 * MAX_SCAN_FACES
+#: Bytes: an ASCII STL spends ~250 bytes per triangle.
 MAX_SCAN_BYTES = 300_000_000
 #: Name of the skin group in MakeHuman OBJ exports (the others are helpers and joints).
 _SKIN_GROUP = "body"
-_CHUNK_BYTES = 1 << 24
+#: Files without a header are counted in chunks of this size (bounded memory, few reads).
+_CHUNK_BYTES = 1 << 20
+#: Node uses walked in a glTF scene tree before the file is refused (a body scan has a few).
+_MAX_GLTF_NODE_VISITS = 100_000
 
 
 def _count_token(path: Path, token: bytes) -> int:
@@ -49,7 +66,7 @@ def _count_token(path: Path, token: bytes) -> int:
     return count
 
 
-def _ply_faces(path: Path, name: str) -> int | None:
+def _ply_counts(path: Path, name: str) -> tuple[int, int]:
     with path.open("rb") as fh:
         head = fh.read(65536)
     if not head.startswith(b"ply"):
@@ -57,23 +74,35 @@ def _ply_faces(path: Path, name: str) -> int | None:
     end = head.find(b"end_header")
     if end < 0:
         raise MeshError(f"{name}: the PLY header has no end_header in its first 64 kB")
-    match = re.search(rb"element\s+face\s+(\d+)", head[:end])
-    return int(match.group(1)) if match else 0
+    faces = re.search(rb"element\s+face\s+(\d+)", head[:end])
+    vertices = re.search(rb"element\s+vertex\s+(\d+)", head[:end])
+    return (int(faces.group(1)) if faces else 0), (int(vertices.group(1)) if vertices else 0)
 
 
-def _stl_faces(path: Path, size: int) -> int:
+def _is_binary_stl(path: Path, size: int) -> int | None:
+    """Triangle count of a binary STL (84-byte header + 50 bytes per triangle), else None."""
     with path.open("rb") as fh:
         head = fh.read(84)
     if len(head) == 84:
         (n,) = struct.unpack("<I", head[80:84])
-        if size == 84 + 50 * n:  # binary STL: a header, a count, 50 bytes per triangle
+        if size == 84 + 50 * n:
             return int(n)
+    return None
+
+
+def _stl_faces(path: Path, size: int) -> int:
+    n = _is_binary_stl(path, size)
+    if n is not None:
+        return n
+    with path.open("rb") as fh:
+        head = fh.read(84)
     if not head.lstrip().lower().startswith(b"solid"):
         raise MeshError(
             f"{path.name}: not an STL file: neither binary (84 + 50 bytes per triangle; this "
             f"file has {size:,} bytes) nor ASCII (starting with 'solid')"
         )
-    return _count_token(path, b"facet")
+    # "endfacet" closes each triangle once ("facet" alone would also match "endfacet").
+    return _count_token(path, b"endfacet") + _count_token(path, b"ENDFACET")
 
 
 def _check_text(path: Path, kind: str) -> None:
@@ -93,14 +122,18 @@ def _check_text(path: Path, kind: str) -> None:
 
 
 def _gltf_json(path: Path, name: str) -> dict[str, Any]:
-    raw = path.read_bytes()
-    if path.suffix.lower() == ".glb":
-        if len(raw) < 20 or raw[:4] != b"glTF":
-            raise MeshError(f"{name}: not a GLB file (it does not start with 'glTF')")
-        length, kind = struct.unpack("<I4s", raw[12:20])
-        if kind != b"JSON":
-            raise MeshError(f"{name}: the GLB file has no JSON chunk first")
-        raw = raw[20 : 20 + length]
+    """Read the JSON of a .gltf file, or the first chunk of a .glb (not its binary chunk)."""
+    with path.open("rb") as fh:
+        if path.suffix.lower() != ".glb":
+            raw = fh.read()
+        else:
+            head = fh.read(20)
+            if len(head) < 20 or head[:4] != b"glTF":
+                raise MeshError(f"{name}: not a GLB file (it does not start with 'glTF')")
+            length, kind = struct.unpack("<I4s", head[12:20])
+            if kind != b"JSON":
+                raise MeshError(f"{name}: the GLB file has no JSON chunk first")
+            raw = fh.read(length)  # at most the rest of the file (bounded by max_bytes)
     try:
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -110,35 +143,138 @@ def _gltf_json(path: Path, name: str) -> dict[str, Any]:
     return doc
 
 
-def _gltf_faces(path: Path, name: str) -> int | None:
-    """Triangles declared by the glTF accessors (each mesh once), or None if unreadable."""
+def _mesh_uses(doc: dict[str, Any], name: str) -> dict[int, int]:
+    """How many times each mesh is drawn: nodes of every scene, children included.
+
+    A file may draw one mesh from many nodes (instancing); trimesh then copies it for each,
+    so a small file could expand to any number of triangles. The walk stops (and the file is
+    refused) past ``_MAX_GLTF_NODE_VISITS`` visits, which also stops cyclic or exponentially
+    shared node trees that the glTF specification forbids but a hostile file may hold.
+    """
+    nodes = doc.get("nodes", [])
+    scenes = doc.get("scenes", [])
+    roots = [n for scene in scenes for n in scene.get("nodes", [])] if scenes else []
+    if not scenes:  # no scene: a reader draws each node once (as trimesh does)
+        roots = list(range(len(nodes)))
+    uses: dict[int, int] = {}
+    stack = list(roots)
+    visits = 0
+    while stack:
+        visits += 1
+        if visits > _MAX_GLTF_NODE_VISITS:
+            raise MeshError(
+                f"{name}: the glTF node tree has more than {_MAX_GLTF_NODE_VISITS:,} node "
+                "uses (nodes shared many times, or a cycle); flatten the scene first"
+            )
+        node = nodes[int(stack.pop())]
+        if "mesh" in node:
+            mesh = int(node["mesh"])
+            uses[mesh] = uses.get(mesh, 0) + 1
+        stack.extend(node.get("children", []))
+    return uses
+
+
+def _external_bytes(path: Path, doc: dict[str, Any]) -> int:
+    """Bytes of the buffer files a glTF names (``uri`` not ``data:``), found as trimesh does.
+
+    trimesh reads such files only from the scan's folder (a name escaping it is refused), and
+    reads each one whole, so their size counts toward the byte limit.
+    """
+    from urllib.parse import unquote
+
+    folder = path.parent.resolve()
+    total = 0
+    for buffer in doc.get("buffers", []):
+        uri = buffer.get("uri") if isinstance(buffer, dict) else None
+        if not isinstance(uri, str) or uri.startswith("data:"):
+            continue
+        name = unquote(uri).strip()
+        for candidate in (name, name.lstrip("/"), Path(name).name):
+            target = (folder / candidate).resolve()
+            if target.is_relative_to(folder) and target.is_file():
+                total += target.stat().st_size
+                break
+    return total
+
+
+def _gltf_counts(path: Path, name: str, size: int, max_bytes: int) -> tuple[int | None, int | None]:
+    """Triangles and vertices the glTF will draw (each mesh times its uses), or None.
+
+    A mesh that no node uses counts once (a reader may still load it).
+    """
     doc = _gltf_json(path, name)
+    external = _external_bytes(path, doc)
+    if size + external > max_bytes:
+        raise MeshError(
+            f"{name}: the file and the buffer files it names hold {size + external:,} bytes, "
+            f"more than the limit of {max_bytes:,} bytes"
+        )
     try:
         accessors = doc.get("accessors", [])
-        total = 0
-        for mesh in doc.get("meshes", []):
+        uses = _mesh_uses(doc, name)  # raises MeshError (not caught below) past the walk limit
+        faces = vertices = 0
+        for i, mesh in enumerate(doc.get("meshes", [])):
+            times = max(uses.get(i, 0), 1)
             for prim in mesh.get("primitives", []):
-                index = prim.get("indices", prim.get("attributes", {}).get("POSITION"))
+                attributes = prim.get("attributes", {})
+                position = attributes.get("POSITION")
+                index = prim.get("indices", position)
                 if index is not None:
-                    total += int(accessors[index]["count"]) // 3
-        return total
+                    faces += times * (int(accessors[index]["count"]) // 3)
+                if position is not None:
+                    vertices += times * int(accessors[position]["count"])
+        return faces, vertices
+    except MeshError:
+        raise
     except (AttributeError, IndexError, KeyError, TypeError, ValueError):
-        return None  # malformed: trimesh will refuse it with its own message
+        return None, None  # malformed: trimesh will refuse it with its own message
 
 
-def _declared_faces(path: Path, suffix: str, size: int) -> int | None:
-    """Face count from the header or a cheap scan of the text; None when not knowable."""
+def _declared_counts(
+    path: Path, suffix: str, size: int, max_bytes: int
+) -> tuple[int | None, int | None]:
+    """(faces, vertices) from the header or a cheap scan of the text; None when not knowable.
+
+    STL stores three vertices per triangle and no shared ones, so only its faces count.
+    """
     name = path.name
     if suffix == ".stl":
-        return _stl_faces(path, size)
+        return _stl_faces(path, size), None
     if suffix == ".ply":
-        return _ply_faces(path, name)
+        return _ply_counts(path, name)
     if suffix == ".obj":
         _check_text(path, "OBJ")
         with path.open("rb") as fh:
             first = fh.read(2)
-        return _count_token(path, b"\nf ") + (1 if first == b"f " else 0)
-    return _gltf_faces(path, name)
+        faces = _count_token(path, b"\nf ") + (1 if first == b"f " else 0)
+        vertices = _count_token(path, b"\nv ") + (1 if first == b"v " else 0)
+        return faces, vertices
+    return _gltf_counts(path, name, size, max_bytes)
+
+
+def _read_binary_stl(path: Path, n_faces: int) -> Any:
+    """Read a binary STL as one triangle soup with numpy (no per-triangle Python work).
+
+    Measured on a 25 MB, 499k-triangle file (tracemalloc): trimesh's reader peaks at ~9x the
+    file size and takes ~1.5 s; this one peaks at ~3x (the records, then float64 corners and
+    int64 faces) and takes ~0.06 s.
+    """
+    import trimesh
+
+    record = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attr", "<u2")])
+    data = np.fromfile(path, dtype=record, count=n_faces, offset=84)
+    corners = data["corners"]
+    is_finite = np.isfinite(corners).all(axis=(1, 2))
+    if not is_finite.all():
+        raise MeshError(
+            f"{path.name}: {np.count_nonzero(~is_finite):,} of its {n_faces:,} triangles have "
+            "NaN or infinite coordinates (a damaged or foreign file)"
+        )
+    vertices = corners.reshape(-1, 3).astype(np.float64)
+    del corners
+    del data
+    faces = np.arange(vertices.shape[0], dtype=np.int64).reshape(-1, 3)
+    return trimesh.Trimesh(vertices=vertices, faces=faces, process=False)
 
 
 def _read(path: Path, suffix: str) -> Any:
@@ -154,13 +290,24 @@ def _read(path: Path, suffix: str) -> Any:
             skip_materials=True,
             process=False,
         )
+    # Materials and textures are never needed for girths; skipping them also keeps the reader
+    # from opening image files named inside the scan.
     if suffix in (".glb", ".gltf"):
-        return trimesh.load(path, file_type=suffix[1:], force="scene", process=False)
+        return trimesh.load(
+            path, file_type=suffix[1:], force="scene", process=False, skip_materials=True
+        )
+    if suffix == ".ply":
+        return trimesh.load(path, file_type="ply", force="mesh", process=False, skip_materials=True)
     return trimesh.load(path, file_type=suffix[1:], force="mesh", process=False)
 
 
-def _parts(loaded: Any, suffix: str) -> tuple[list[Any], str]:
-    """Triangle meshes to use and how they were chosen."""
+def _parts(loaded: Any, suffix: str, name: str, max_faces: int) -> tuple[list[Any], str]:
+    """Triangle meshes to use and how they were chosen.
+
+    A scene keeps each mesh once and draws it at every node that uses it; the triangles drawn
+    are counted before the scene is expanded into copies (a second guard after the header
+    count of :func:`_mesh_uses`).
+    """
     import trimesh
 
     if isinstance(loaded, trimesh.Trimesh):
@@ -179,6 +326,16 @@ def _parts(loaded: Any, suffix: str) -> tuple[list[Any], str]:
             )
         groups = f"its {len(named)} OBJ groups" if len(named) > 1 else "all faces of the file"
         return list(named.values()), groups
+    drawn = 0
+    for node in loaded.graph.nodes_geometry:
+        geometry = loaded.geometry.get(loaded.graph[node][1])
+        if isinstance(geometry, trimesh.Trimesh):
+            drawn += len(geometry.faces)
+    if drawn > max_faces:
+        raise MeshError(
+            f"{name}: its scene draws {drawn:,} triangles, more than the limit of "
+            f"{max_faces:,}; decimate the scan first"
+        )
     meshes = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh)]
     return meshes, f"all {len(meshes)} meshes of the scene" if len(meshes) > 1 else "its mesh"
 
@@ -188,6 +345,7 @@ def load_scan(
     *,
     units: str | None = None,
     max_faces: int = MAX_SCAN_FACES,
+    max_vertices: int = MAX_SCAN_VERTICES,
     max_bytes: int = MAX_SCAN_BYTES,
 ) -> ScanMesh:
     """Read a body or lower-leg scan and return it in the canonical frame.
@@ -200,6 +358,8 @@ def load_scan(
         Units of the file; recognised from the size of the body when omitted.
     max_faces : int, optional
         Files with more triangles are refused (checked from the header before parsing).
+    max_vertices : int, optional
+        OBJ, PLY and glTF files declaring more vertices are refused before parsing.
     max_bytes : int, optional
         Larger files are refused before they are read.
 
@@ -212,9 +372,10 @@ def load_scan(
     Raises
     ------
     MeshError
-        If the file is missing, empty, too large, has too many faces, is not a mesh of that
-        type, holds no triangles, or has no plausible size in any unit. The message names the
-        file and, for limits, the value and the limit.
+        If the file is missing, empty, too large, has too many faces or vertices, is not a
+        mesh of that type, holds no triangles, has too few vertices to measure, or has no
+        plausible size in any unit. The message names the file and, for limits, the value
+        and the limit.
     InvalidInputError
         If ``units`` is not accepted or makes the scan implausibly tall.
 
@@ -242,23 +403,30 @@ def load_scan(
             raise MeshError(
                 f"{name}: the file is {size:,} bytes, more than the limit of {max_bytes:,} bytes"
             )
-        declared = _declared_faces(path, suffix, size)
+        declared, declared_vertices = _declared_counts(path, suffix, size, max_bytes)
     except OSError as exc:
         raise MeshError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
-    if declared is not None and declared > max_faces:
-        raise MeshError(
-            f"{name}: the file declares {declared:,} faces, more than the limit of "
-            f"{max_faces:,}; decimate the scan (e.g. to 100k-1M faces) first"
-        )
+    for count, limit, what in (
+        (declared, max_faces, "faces"),
+        (declared_vertices, max_vertices, "vertices"),
+    ):
+        if count is not None and count > limit:
+            raise MeshError(
+                f"{name}: the file declares {count:,} {what}, more than the limit of "
+                f"{limit:,}; decimate the scan (e.g. to 100k-1M faces) first"
+            )
+    n_binary = _is_binary_stl(path, size) if suffix == ".stl" else None
     try:
-        loaded = _read(path, suffix)
+        loaded = _read(path, suffix) if n_binary is None else _read_binary_stl(path, n_binary)
+    except MeshError:
+        raise
     except Exception as exc:  # any parser failure of a foreign file becomes one clear error
         detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
         raise MeshError(
             f"{name}: cannot be read as {suffix[1:].upper()} ({type(exc).__name__}"
             f"{': ' + detail if detail else ''})"
         ) from None
-    meshes, parts_reason = _parts(loaded, suffix)
+    meshes, parts_reason = _parts(loaded, suffix, name, max_faces)
     meshes = [m for m in meshes if len(m.faces) > 0]
     if not meshes:
         kind = suffix[1:].upper()
@@ -273,22 +441,41 @@ def load_scan(
             "the scan first"
         )
     vertices, faces = _merged(meshes)
-    return orient_scan(vertices, faces, units=units, source=name, parts_reason=parts_reason)
+    del meshes, loaded
+    if np.bincount(faces.ravel(), minlength=vertices.shape[0]).max() <= 1:
+        raise MeshError(
+            f"{name}: not a surface: none of its {faces.shape[0]:,} triangles shares a vertex "
+            "with another (scattered triangles, not a scan)"
+        )
+    try:
+        return orient_scan(vertices, faces, units=units, source=name, parts_reason=parts_reason)
+    except MeshError as exc:
+        if str(exc).startswith(name):
+            raise
+        raise MeshError(f"{name}: {exc}") from None
 
 
 def _merged(meshes: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenate meshes and merge vertices at the same position (STL shares none)."""
-    import trimesh
+    """Concatenate meshes and merge vertices at exactly the same position.
 
+    STL shares no vertices, and OBJ readers split a vertex where its texture coordinates or
+    normals differ; both repeat the exact same coordinates, so exact equality merges them
+    (-0.0 equals 0.0). Unreferenced vertices are dropped later by ``orient_scan``. A sort of
+    the coordinates: ~3x less memory than ``trimesh.Trimesh.merge_vertices``.
+    """
     offsets = np.cumsum([0] + [len(m.vertices) for m in meshes[:-1]])
     vertices = np.concatenate([np.asarray(m.vertices, dtype=np.float64) for m in meshes])
     faces = np.concatenate(
         [np.asarray(m.faces, dtype=np.int64) + o for m, o in zip(meshes, offsets, strict=True)]
     )
-    merged = trimesh.Trimesh(vertices=vertices, faces=faces, process=False)
-    merged.remove_unreferenced_vertices()
-    merged.merge_vertices(merge_tex=True, merge_norm=True)
-    return np.asarray(merged.vertices, dtype=np.float64), np.asarray(merged.faces, dtype=np.int64)
+    order = np.lexsort((vertices[:, 2], vertices[:, 1], vertices[:, 0]))
+    ordered = vertices[order]
+    del vertices
+    is_new = np.ones(ordered.shape[0], dtype=np.bool_)
+    is_new[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    new_index = np.empty(order.shape[0], dtype=np.int64)
+    new_index[order] = np.cumsum(is_new) - 1
+    return np.ascontiguousarray(ordered[is_new]), new_index[faces]
 
 
 def _rounded(values: np.ndarray) -> list[float | None]:
