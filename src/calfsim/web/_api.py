@@ -28,11 +28,15 @@ from calfsim.io import IntakeIn, ProtocolIn, parse_intake, parse_protocol
 from calfsim.web._errors import WebError
 
 __all__ = [
+    "JSON_OBJECT",
     "MAX_API_SAMPLES",
+    "WARNINGS_LOCK",
     "ErrorOut",
     "ProblemOut",
+    "error_responses",
     "evidence_to_dict",
     "install_openapi",
+    "json_request_body",
     "read_json_body",
     "router",
 ]
@@ -41,7 +45,7 @@ router = APIRouter()
 
 #: Most virtual patients one API call may ask for (the CLI's default; more is a batch job).
 MAX_API_SAMPLES = 4000
-_WARNINGS_LOCK = threading.Lock()
+WARNINGS_LOCK = threading.Lock()
 
 
 class ProblemOut(BaseModel):
@@ -59,7 +63,8 @@ class ErrorOut(BaseModel):
     problems: list[ProblemOut]
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries of these error statuses (all `ErrorOut`)."""
     descriptions = {
         403: "CSRF token missing or wrong (browser uploads only)",
         404: "Unknown or expired id",
@@ -71,7 +76,8 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorOut, "description": descriptions[s]} for s in statuses}
 
 
-def _json_request_body(schema_name: str, description: str) -> dict[str, Any]:
+def json_request_body(schema_name: str, description: str) -> dict[str, Any]:
+    """OpenAPI ``requestBody`` of a JSON contract (schema added by `install_openapi`)."""
     return {
         "requestBody": {
             "required": True,
@@ -83,7 +89,7 @@ def _json_request_body(schema_name: str, description: str) -> dict[str, Any]:
     }
 
 
-_JSON_OBJECT = {"content": {"application/json": {"schema": {"type": "object"}}}}
+JSON_OBJECT = {"content": {"application/json": {"schema": {"type": "object"}}}}
 
 
 async def read_json_body(request: Request, *, what: str) -> Any:
@@ -160,7 +166,7 @@ def predict_dict(data: Any, *, n_samples: int, seed: int, profile: bool = True) 
     protocol = parse_protocol(data)
     if protocol.allow_extrapolation:
         # Extrapolation is reported in the notes; catch_warnings is process-wide, hence the lock.
-        with _WARNINGS_LOCK, warnings.catch_warnings():
+        with WARNINGS_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore", ExtrapolationWarning)
             result = predict(protocol, n_samples=n_samples, rng=seed, include_profile=profile)
     else:
@@ -173,10 +179,10 @@ def predict_dict(data: Any, *, n_samples: int, seed: int, profile: bool = True) 
     name="api_predict",
     tags=["predict"],
     summary="Predict girth over time (p10 / median / p90) for a protocol",
-    openapi_extra=_json_request_body(
+    openapi_extra=json_request_body(
         "ProtocolIn", "A protocol, as in examples/protocol.json (the predict contract)"
     ),
-    responses={200: _JSON_OBJECT, **_errors(413, 415, 422)},
+    responses={200: JSON_OBJECT, **error_responses(413, 415, 422)},
 )
 async def api_predict(
     request: Request,
@@ -228,10 +234,10 @@ def plan_pdf_bytes(data: Any, *, n_samples: int, seed: int) -> bytes:
     name="api_plan",
     tags=["plan"],
     summary="Screen, dose, injection sites, schedule, cost and alternatives for an intake",
-    openapi_extra=_json_request_body(
+    openapi_extra=json_request_body(
         "IntakeIn", "An intake, as in examples/intake.json (the plan contract)"
     ),
-    responses={200: _JSON_OBJECT, **_errors(413, 415, 422)},
+    responses={200: JSON_OBJECT, **error_responses(413, 415, 422)},
 )
 async def api_plan(request: Request, seed: Seed = 1, n_samples: Samples = None) -> JSONResponse:
     """Return the JSON of ``calfsim plan --json`` for the intake in the body."""
@@ -247,10 +253,10 @@ async def api_plan(request: Request, seed: Seed = 1, n_samples: Samples = None) 
     name="api_plan_pdf",
     tags=["plan"],
     summary="The patient-ready plan as a PDF",
-    openapi_extra=_json_request_body("IntakeIn", "An intake, as for /api/plan"),
+    openapi_extra=json_request_body("IntakeIn", "An intake, as for /api/plan"),
     responses={
         200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
-        **_errors(413, 415, 422),
+        **error_responses(413, 415, 422),
     },
 )
 async def api_plan_pdf(request: Request, seed: Seed = 1, n_samples: Samples = None) -> Response:
@@ -309,7 +315,7 @@ def evidence_to_dict(ev: EvidenceBase, topic: str | None = None) -> dict[str, An
     name="api_evidence",
     tags=["evidence"],
     summary="Every clinical number calfsim uses, with its citation and evidence tag",
-    responses={200: _JSON_OBJECT, **_errors(422)},
+    responses={200: JSON_OBJECT, **error_responses(422)},
 )
 async def api_evidence(
     topic: Annotated[str | None, Query(description="Only this topic (e.g. response)")] = None,

@@ -65,7 +65,7 @@ class _BodyTooLarge(Exception):
 
 
 def _mb(n_bytes: int) -> str:
-    return f"{n_bytes / 1024 / 1024:g} MB ({n_bytes:,} bytes)"
+    return f"{n_bytes / 1024 / 1024:.3g} MB ({n_bytes:,} bytes)"
 
 
 def _json_response(
@@ -350,7 +350,7 @@ def check_upload(
             raise WebError(
                 415,
                 "unsupported_type",
-                f"{kind}: unsupported file type {suffix or '(no suffix)'!r} of "
+                f"unsupported file type {suffix or '(no suffix)'!r} of "
                 f"{name or 'the upload'!r}; accepted: {', '.join(suffixes)}",
                 field=field,
             )
@@ -362,7 +362,7 @@ def check_upload(
             raise WebError(
                 415,
                 "unsupported_type",
-                f"{kind}: unsupported type {content_type or suffix or 'unknown'!r}; accepted: "
+                f"unsupported type {content_type or suffix or 'unknown'!r}; accepted: "
                 f"JPEG or PNG ({', '.join(PHOTO_TYPES)})",
                 field=field,
             )
@@ -376,9 +376,9 @@ def check_upload(
         raise WebError(
             413,
             "too_large",
-            f"{kind}: the file is {size:,} bytes; {kind}s must be at most {_mb(max_bytes)}",
+            f"the file is {size:,} bytes; {kind}s must be at most {_mb(max_bytes)}",
             field=field,
         )
     if size == 0:
-        raise WebError(422, "invalid_input", f"{kind}: the file is empty", field=field)
+        raise WebError(422, "invalid_input", "the file is empty", field=field)
     return suffix

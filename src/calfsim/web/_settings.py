@@ -49,6 +49,8 @@ class WebSettings(BaseModel):
         the measurement behind it).
     simulate_n_samples : int
         Virtual patients of ``/api/simulate``.
+    simulate_n_around : int
+        Vertices per ring of the model legs of ``/api/simulate`` (fewer: a smaller GLB).
     max_concurrent_simulations : int
         3D simulations run at once (each uses a core for seconds).
     max_queued_simulations : int
@@ -69,10 +71,11 @@ class WebSettings(BaseModel):
     max_json_bytes: int = Field(WEB_MAX_JSON_BYTES, gt=0)
     predict_n_samples: int = Field(1000, ge=100, le=20_000)
     simulate_n_samples: int = Field(2000, ge=100, le=20_000)
+    simulate_n_around: int = Field(144, ge=32, le=512)
     max_concurrent_simulations: int = Field(1, ge=1, le=16)
     max_queued_simulations: int = Field(4, ge=0, le=100)
     result_ttl_s: float = Field(24 * 3600.0, gt=0)
-    max_stored_simulations: int = Field(100, ge=1)
+    max_stored_simulations: int = Field(50, ge=1)
     max_stored_scans: int = Field(20, ge=1)
 
     @field_validator("secret")

@@ -1,0 +1,307 @@
+"""Scans and 3D simulations over HTTP: ``/api/measure``, ``/api/simulate`` and their results.
+
+- ``POST /api/measure`` takes a scan upload (multipart field ``scan``; ``.obj .ply .stl .glb
+  .gltf``, at most 50 MB), answers the JSON of ``calfsim measure --json`` plus ``scan_id``,
+  and keeps the file for a while so that ``/api/simulate?scan_id=...`` can deform it.
+- ``POST /api/simulate`` takes a protocol (the predict contract), simulates both legs in 3D
+  over a year and answers the summary (``summary.json`` of ``calfsim simulate``) plus
+  ``simulation_id`` and ``glb_url``; the GLB (morph targets per week and band) is stored
+  gzip-compressed and served from ``GET /api/simulations/{id}/legs.glb``.
+
+Loading a scan and simulating take seconds of one core each: they run in worker threads,
+at most ``max_concurrent_simulations`` at once, with ``max_queued_simulations`` more waiting;
+beyond that the answer is 503 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse, Response
+
+import calfsim
+from calfsim.errors import ExtrapolationWarning, InvalidInputError, MeshError
+from calfsim.io import SCAN_SUFFIXES, parse_protocol
+from calfsim.web._api import (
+    JSON_OBJECT,
+    MAX_API_SAMPLES,
+    WARNINGS_LOCK,
+    Seed,
+    error_responses,
+    json_request_body,
+    read_json_body,
+)
+from calfsim.web._app import heavy_limiter, store_of
+from calfsim.web._errors import WebError
+from calfsim.web._security import check_upload, require_csrf_if_cookie
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+T = TypeVar("T")
+#: Ids are 32 lower-case hex digits (128 random bits).
+_ID_PATTERN = r"^[0-9a-f]{32}$"
+_UNITS = ("m", "dm", "cm", "mm")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _safe_filename(name: str | None, suffix: str) -> str:
+    """Return a file name for messages and the copy: no folders, no odd characters."""
+    stem = _SAFE_NAME.sub("_", Path(name or "scan").name)[:100].strip("._") or "scan"
+    return stem if stem.lower().endswith(suffix) else stem + suffix
+
+
+async def run_heavy(request: Request, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a CPU-heavy call in a worker thread under the app's concurrency cap.
+
+    Raises
+    ------
+    WebError
+        503 with ``Retry-After`` when the queue is full.
+    """
+    limiter, queue = heavy_limiter(request.app)
+    settings = request.app.state.settings
+    if queue.waiting >= settings.max_concurrent_simulations + settings.max_queued_simulations:
+        raise WebError(
+            503,
+            "busy",
+            "the server is busy with other 3D work; try again in a few seconds",
+            headers={"Retry-After": "5"},
+        )
+    queue.waiting += 1
+    try:
+        return await anyio.to_thread.run_sync(lambda: func(*args, **kwargs), limiter=limiter)
+    finally:
+        queue.waiting -= 1
+
+
+def _measure(path: Path, units: str | None) -> dict[str, Any]:
+    from calfsim.geometry import find_legs
+    from calfsim.io import legs_to_dict, load_scan
+
+    try:
+        loaded = load_scan(path, units=units)
+        found = find_legs(loaded)
+    except MeshError as exc:
+        raise InvalidInputError(str(exc), field="scan") from None
+    return legs_to_dict(loaded, found, source=path.name)
+
+
+def _measure_upload(data: bytes, filename: str, units: str | None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="calfsim-scan-") as folder:
+        path = Path(folder) / filename
+        path.write_bytes(data)
+        return _measure(path, units)
+
+
+def _units(units: str | None) -> str | None:
+    if units in (None, ""):
+        return None
+    if units not in _UNITS:
+        raise InvalidInputError(
+            f"units: must be one of {', '.join(_UNITS)} (or omitted to recognise them from the "
+            f"body's size); got {units!r}",
+            field="units",
+        )
+    return units
+
+
+@router.post(
+    "/api/measure",
+    name="api_measure",
+    tags=["scan"],
+    summary="Measure both legs of a 3D scan like a tape (calf, ankle, knee girths, profile)",
+    dependencies=[Depends(require_csrf_if_cookie)],
+    responses={200: JSON_OBJECT, **error_responses(403, 413, 415, 422, 503)},
+)
+async def api_measure(
+    request: Request,
+    scan: Annotated[
+        UploadFile, File(description="Body or lower-leg scan: .obj, .ply, .stl, .glb or .gltf")
+    ],
+    units: Annotated[
+        str | None,
+        Form(description="Units of the file: m, dm, cm or mm (default: from the body's size)"),
+    ] = None,
+) -> JSONResponse:
+    """Return the JSON of ``calfsim measure --json`` plus ``scan_id`` for later simulations."""
+    settings = request.app.state.settings
+    suffix = check_upload(
+        scan, kind="scan", max_bytes=settings.max_scan_bytes, suffixes=SCAN_SUFFIXES
+    )
+    unit = _units(units)
+    filename = _safe_filename(scan.filename, suffix)
+    data = await scan.read()
+    result = await run_heavy(request, _measure_upload, data, filename, unit)
+    store = store_of(request.app)
+    scan_id = await anyio.to_thread.run_sync(
+        lambda: store.add_scan(filename=filename, units=unit, data=data, legs=result)
+    )
+    return JSONResponse({"scan_id": scan_id, **result})
+
+
+def _simulate(
+    data: Any,
+    *,
+    scan_file: tuple[str, bytes, str | None] | None,
+    n_samples: int,
+    seed: int,
+    n_around: int,
+) -> tuple[dict[str, Any], bytes, str]:
+    """Parse, simulate, and return (summary, gzip-compressed GLB, model version)."""
+    from calfsim.io import load_scan, simulation_to_dict, write_simulation_glb
+    from calfsim.simulation import simulate_legs
+
+    protocol = parse_protocol(data)
+    with tempfile.TemporaryDirectory(prefix="calfsim-sim-") as folder:
+        scan = None
+        if scan_file is not None:
+            name, raw, units = scan_file
+            path = Path(folder) / name
+            path.write_bytes(raw)
+            try:
+                scan = load_scan(path, units=units)
+            except MeshError as exc:
+                raise InvalidInputError(str(exc), field="scan_id") from None
+
+        def run() -> Any:
+            try:
+                return simulate_legs(
+                    protocol, scan=scan, n_samples=n_samples, rng=seed, n_around=n_around
+                )
+            except MeshError as exc:
+                raise InvalidInputError(str(exc), field="scan_id") from None
+
+        if protocol.allow_extrapolation:
+            with WARNINGS_LOCK, warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExtrapolationWarning)  # in the notes
+                sim = run()
+        else:
+            sim = run()
+        glb = write_simulation_glb(sim, Path(folder) / "legs.glb").read_bytes()
+    summary = simulation_to_dict(sim)
+    model_version = str(summary.get("prediction", {}).get("model_version", ""))
+    # Level 1: 22 MB -> ~6 MB in ~0.4 s; higher levels save little more for 3x the time.
+    return summary, gzip.compress(glb, compresslevel=1), model_version
+
+
+@router.post(
+    "/api/simulate",
+    name="api_simulate",
+    tags=["scan"],
+    summary="Simulate both legs in 3D over a year (GLB with weekly morph targets and the band)",
+    openapi_extra=json_request_body(
+        "ProtocolIn", "A protocol, as for /api/predict (its legs are replaced by the scan's)"
+    ),
+    responses={200: JSON_OBJECT, **error_responses(404, 413, 415, 422, 503)},
+)
+async def api_simulate(
+    request: Request,
+    seed: Seed = 1,
+    n_samples: Annotated[
+        int | None,
+        Query(ge=100, le=MAX_API_SAMPLES, description="Monte Carlo virtual patients"),
+    ] = None,
+    scan_id: Annotated[
+        str | None,
+        Query(
+            pattern=_ID_PATTERN,
+            description="Deform this scan (the scan_id of POST /api/measure) instead of model legs",
+        ),
+    ] = None,
+) -> JSONResponse:
+    """Return the 3D simulation's summary, its ``simulation_id`` and ``glb_url``."""
+    data = await read_json_body(request, what="protocol")
+    settings = request.app.state.settings
+    store = store_of(request.app)
+    scan_file = None
+    if scan_id is not None:
+        record = await anyio.to_thread.run_sync(lambda: store.get_scan(scan_id))
+        scan_file = (record.filename, record.data, record.units)
+    summary, glb_gz, model_version = await run_heavy(
+        request,
+        _simulate,
+        data,
+        scan_file=scan_file,
+        n_samples=n_samples or settings.simulate_n_samples,
+        seed=seed,
+        n_around=settings.simulate_n_around,
+    )
+    request_record = {
+        "protocol": data,
+        "seed": seed,
+        "n_samples": n_samples or settings.simulate_n_samples,
+        "scan_id": scan_id,
+    }
+    simulation_id = await anyio.to_thread.run_sync(
+        lambda: store.add_simulation(
+            calfsim_version=calfsim.__version__,
+            model_version=model_version,
+            scan_id=scan_id,
+            request=request_record,
+            summary=summary,
+            glb=glb_gz,
+        )
+    )
+    return JSONResponse(_with_urls(request, simulation_id, summary))
+
+
+def _with_urls(request: Request, simulation_id: str, summary: dict[str, Any]) -> dict[str, Any]:
+    glb_url = request.app.url_path_for("api_simulation_glb", simulation_id=simulation_id)
+    return {"simulation_id": simulation_id, "glb_url": str(glb_url), **summary}
+
+
+SimulationId = Annotated[
+    str, PathParam(pattern=_ID_PATTERN, description="simulation_id from POST /api/simulate")
+]
+
+
+@router.get(
+    "/api/simulations/{simulation_id}",
+    name="api_simulation",
+    tags=["scan"],
+    summary="A stored 3D simulation's summary (as returned by POST /api/simulate)",
+    responses={200: JSON_OBJECT, **error_responses(404, 422)},
+)
+async def api_simulation(request: Request, simulation_id: SimulationId) -> JSONResponse:
+    """Return a stored simulation's summary."""
+    store = store_of(request.app)
+    record = await anyio.to_thread.run_sync(lambda: store.get_simulation(simulation_id))
+    return JSONResponse(_with_urls(request, simulation_id, record.summary))
+
+
+@router.get(
+    "/api/simulations/{simulation_id}/legs.glb",
+    name="api_simulation_glb",
+    tags=["scan"],
+    summary="The simulation's legs as binary glTF with named morph targets",
+    responses={
+        200: {"content": {"model/gltf-binary": {"schema": {"type": "string", "format": "binary"}}}},
+        **error_responses(404, 422),
+    },
+)
+async def api_simulation_glb(request: Request, simulation_id: SimulationId) -> Response:
+    """Return the GLB (gzip-encoded when the client accepts it, as browsers do)."""
+    store = store_of(request.app)
+    glb_gz = await anyio.to_thread.run_sync(lambda: store.get_simulation_glb(simulation_id))
+    headers = {
+        "content-disposition": 'inline; filename="legs.glb"',
+        "cache-control": "private, max-age=86400, immutable",
+        "vary": "accept-encoding",
+    }
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["content-encoding"] = "gzip"
+        return Response(glb_gz, media_type="model/gltf-binary", headers=headers)
+    glb = await anyio.to_thread.run_sync(gzip.decompress, glb_gz)
+    return Response(glb, media_type="model/gltf-binary", headers=headers)
