@@ -9,10 +9,13 @@ STAMP  := $(VENV)/.installed-stamp
 NPM        ?= npm
 NODE_STAMP := node_modules/.package-lock.json
 
+# mediapipe 0.10.21 (the photo try-on's pose model) is installed without its dependencies: its
+# metadata pins numpy<2, but it runs unchanged on numpy 2 (docs/decisions.md, docs/photo.md).
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "calfsim needs Python >= 3.11; found " + sys.version.split()[0])'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,photo]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt --no-deps mediapipe==0.10.21
 	@touch $(STAMP)
 
 # Node packages from the committed lockfile (three.js for the web viewer, the Khronos glTF
