@@ -42,10 +42,21 @@ def money(value: MoneyRange | None) -> str:
     return f"{value.currency} {low}–{high} (typically {typical})"
 
 
+def _money_parts(value: MoneyRange) -> dict[str, str]:
+    """Typical amount and range, for a stat box."""
+    low, typical, high = (fmt_number(round(v)) for v in (value.low, value.typical, value.high))
+    return {
+        "typical": f"{value.currency} {typical}",
+        "range": "" if low == high else f"range {low}–{high}",
+    }
+
+
 def _change(band: tuple[float, float, float] | None) -> str:
     if band is None:
         return "not known"
-    low, typical, high = band
+    low, typical, high = (0.0 if abs(v) < 0.05 else v for v in band)  # no "-0.0"
+    if low == typical == high:
+        return f"{typical:+.1f} cm" if typical else "0.0 cm"
     return f"{typical:+.1f} cm ({low:+.1f} to {high:+.1f})"
 
 
@@ -56,7 +67,8 @@ def options_view(options: tuple[Option, ...]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "key": option.key,
-                "name": option.name,
+                "name": option.name.split(" (")[0],
+                "name_detail": option.name.partition(" (")[2].rstrip(")"),
                 "change": _change(option.girth_change_cm),
                 "change_note": option.girth_note,
                 "permanence": option.permanence,
@@ -155,8 +167,10 @@ def plan_view(plan: Plan) -> dict[str, Any]:
         )
     if plan.cost is not None:
         view["cost"] = {
-            "first_year": money(plan.cost.first_year),
-            "second_year": money(plan.cost.second_year),
+            "years": [
+                {"label": "First year", **_money_parts(plan.cost.first_year)},
+                {"label": "Second year", **_money_parts(plan.cost.second_year)},
+            ],
             "per_session": money(plan.cost.per_session[0]) if plan.cost.per_session else "",
             "assumptions": list(plan.cost.assumptions),
             "sources": ", ".join(plan.cost.sources),

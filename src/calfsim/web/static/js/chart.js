@@ -3,9 +3,7 @@
 // and a marker at the week shown in the viewer. SVG attributes only: the CSP forbids inline
 // styles.
 const NS = 'http://www.w3.org/2000/svg';
-const W = 640;
-const H = 300;
-const M = { left: 48, right: 16, top: 14, bottom: 36 };
+const M = { left: 44, right: 12, top: 14, bottom: 36 };
 
 function el(name, attrs = {}, text) {
   const node = document.createElementNS(NS, name);
@@ -28,6 +26,9 @@ function niceStep(span) {
  */
 export function drawChart(container, leg, { tapeErrorCm = 0, maxWeek = 52, title = '' } = {}) {
   container.replaceChildren();
+  // Draw at the container's width so that the labels keep their size on a phone.
+  const W = Math.round(Math.min(720, Math.max(300, container.clientWidth || 640)));
+  const H = W < 500 ? 240 : 300;
   const weeks = leg.days.map((d) => d / 7);
   const keep = weeks.map((w) => w <= maxWeek + 1e-9);
   const pick = (arr) => arr.filter((_, i) => keep[i]);

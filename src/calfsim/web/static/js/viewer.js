@@ -116,7 +116,7 @@ export class LegViewer {
     const skinMaterial = new THREE.MeshStandardMaterial({ color: SKIN_COLOR, roughness: 0.72, metalness: 0 });
     const muscleMaterial = new THREE.MeshStandardMaterial({ color: MUSCLE_COLOR, roughness: 0.6, metalness: 0 });
     const ghostMaterial = new THREE.MeshBasicMaterial({
-      color: GHOST_COLOR, transparent: true, opacity: 0.22, depthWrite: false, side: THREE.BackSide,
+      color: GHOST_COLOR, transparent: true, opacity: 0.45, depthWrite: false, side: THREE.BackSide,
     });
     const meshes = [];
     model.traverse((o) => { if (o.isMesh) meshes.push(o); });
