@@ -188,6 +188,38 @@ def measure_scan(
     measure(scan, as_json=as_json, units=units)
 
 
+@app.command("tryon")
+def tryon_photo(
+    photo: Annotated[Path, typer.Argument(help="Photo of the standing person (JPEG, PNG, WebP)")],
+    protocol: Annotated[Path, typer.Option("--protocol", help="Protocol JSON file")],
+    day: Annotated[float, typer.Option("--day", help="Day after the first injection to show")],
+    out: Annotated[Path, typer.Option("--out", help="The 'after' photo (.jpg or .png)")],
+    band: Annotated[str, typer.Option("--band", help="median, p10 or p90")] = "median",
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="Side-by-side before/after image (.png)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON record")] = False,
+    view: Annotated[str, typer.Option("--view", help="auto, front or back")] = "auto",
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed")] = 1,
+    samples: Annotated[int, typer.Option("--samples", help="Monte Carlo virtual patients")] = 2000,
+) -> None:
+    """Show the person's own photo with the calves changed by the model's amount."""
+    from calfsim.cli._tryon_cmd import tryon
+
+    tryon(
+        photo,
+        protocol=protocol,
+        day=day,
+        out=out,
+        band=band,
+        compare=compare,
+        as_json=as_json,
+        view=view,
+        seed=seed,
+        samples=samples,
+    )
+
+
 @app.command("serve")
 def serve_web(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on")] = "127.0.0.1",

@@ -38,7 +38,7 @@ MAX_FILE_BYTES = 40 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 #: Smallest side accepted: below this the legs cannot be traced.
 MIN_SIDE_PX = 256
-_FORMATS = ("JPEG", "PNG", "WEBP", "MPO")
+_FORMATS = ("JPEG", "PNG", "WEBP")  # JPEG includes multi-picture (MPO) files
 
 
 def _refuse(message: str) -> InvalidInputError:
