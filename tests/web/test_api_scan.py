@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from calfsim.geometry import find_legs
 from calfsim.io import legs_to_dict, load_scan
 from calfsim.web import create_app
-from calfsim.web._api_scan import run_heavy
 from calfsim.web._errors import WebError
+from calfsim.web._work import run_heavy
 
 from .conftest import SCANS, TEST_SECRET
 

@@ -26,6 +26,7 @@ from calfsim.errors import ExtrapolationWarning, InvalidInputError
 from calfsim.evidence import EvidenceBase, load_evidence
 from calfsim.io import IntakeIn, ProtocolIn, parse_intake, parse_protocol
 from calfsim.web._errors import WebError
+from calfsim.web._work import run_heavy
 
 __all__ = [
     "JSON_OBJECT",
@@ -76,14 +77,67 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorOut, "description": descriptions[s]} for s in statuses}
 
 
-def json_request_body(schema_name: str, description: str) -> dict[str, Any]:
+#: The OpenAPI examples: ``examples/protocol.json`` and ``examples/intake.json``.
+PROTOCOL_EXAMPLE: dict[str, Any] = {
+    "patient": {"sex": "female", "age_years": 30, "height_cm": 160, "weight_kg": 55},
+    "legs": {
+        "left": {"calf_girth_cm": 36.3, "ankle_girth_cm": 21.5, "knee_girth_cm": 34.0},
+        "right": {"calf_girth_cm": 36.5},
+    },
+    "sessions": [
+        {
+            "day": 0,
+            "product": "onabotulinumtoxinA",
+            "doses_u": {"left": {"gm_medial": 60, "gm_lateral": 40}, "right": 100},
+        }
+    ],
+    "days": [0, 7, 14, 28, 56, 84, 182, 365],
+}
+INTAKE_EXAMPLE: dict[str, Any] = {
+    "patient": {"sex": "female", "age_years": 29, "height_cm": 160, "weight_kg": 55},
+    "legs": {
+        "left": {
+            "calf_girth_cm": 37.5,
+            "ankle_girth_cm": 21.5,
+            "fat_thickness_mm": 6.0,
+            "gm_thickness_mm": 18.0,
+        },
+        "right": {"calf_girth_cm": 37.8},
+    },
+    "screening": {
+        "infection_at_site": False,
+        "skin_condition_at_site": False,
+        "neuromuscular_disease": False,
+        "toxin_hypersensitivity": False,
+        "cows_milk_protein_allergy": False,
+        "pregnant_or_breastfeeding": False,
+        "aminoglycosides": False,
+        "anticoagulants": False,
+        "bleeding_disorder": False,
+        "athlete_or_calf_power_work": False,
+        "calf_fat_dominant": False,
+        "heel_raise_bulge": True,
+    },
+    "goal": "max",
+    "product": "onabotulinumtoxinA",
+    "recent_toxin": [{"days_ago": 20, "product": "onabotulinumtoxinA", "units": 50}],
+    "prices": {"currency": "USD", "per_unit": 14.0, "session_fee": 0},
+}
+
+
+def json_request_body(
+    schema_name: str, description: str, example: dict[str, Any]
+) -> dict[str, Any]:
     """OpenAPI ``requestBody`` of a JSON contract (schema added by `install_openapi`)."""
     return {
         "requestBody": {
             "required": True,
             "description": description,
             "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{schema_name}"},
+                    "example": example,
+                }
             },
         }
     }
@@ -180,7 +234,9 @@ def predict_dict(data: Any, *, n_samples: int, seed: int, profile: bool = True) 
     tags=["predict"],
     summary="Predict girth over time (p10 / median / p90) for a protocol",
     openapi_extra=json_request_body(
-        "ProtocolIn", "A protocol, as in examples/protocol.json (the predict contract)"
+        "ProtocolIn",
+        "A protocol, as in examples/protocol.json (the predict contract)",
+        PROTOCOL_EXAMPLE,
     ),
     responses={200: JSON_OBJECT, **error_responses(413, 415, 422)},
 )
@@ -235,7 +291,7 @@ def plan_pdf_bytes(data: Any, *, n_samples: int, seed: int) -> bytes:
     tags=["plan"],
     summary="Screen, dose, injection sites, schedule, cost and alternatives for an intake",
     openapi_extra=json_request_body(
-        "IntakeIn", "An intake, as in examples/intake.json (the plan contract)"
+        "IntakeIn", "An intake, as in examples/intake.json (the plan contract)", INTAKE_EXAMPLE
     ),
     responses={200: JSON_OBJECT, **error_responses(413, 415, 422)},
 )
@@ -253,17 +309,17 @@ async def api_plan(request: Request, seed: Seed = 1, n_samples: Samples = None) 
     name="api_plan_pdf",
     tags=["plan"],
     summary="The patient-ready plan as a PDF",
-    openapi_extra=json_request_body("IntakeIn", "An intake, as for /api/plan"),
+    openapi_extra=json_request_body("IntakeIn", "An intake, as for /api/plan", INTAKE_EXAMPLE),
     responses={
         200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
-        **error_responses(413, 415, 422),
+        **error_responses(413, 415, 422, 503),
     },
 )
 async def api_plan_pdf(request: Request, seed: Seed = 1, n_samples: Samples = None) -> Response:
     """Return the plan PDF (as ``calfsim plan --pdf``) for the intake in the body."""
     data = await read_json_body(request, what="intake")
-    pdf = await run_in_threadpool(
-        plan_pdf_bytes, data, n_samples=_samples(request, n_samples), seed=seed
+    pdf = await run_heavy(
+        request, plan_pdf_bytes, data, n_samples=_samples(request, n_samples), seed=seed
     )
     return Response(
         pdf,

@@ -19,7 +19,6 @@ import gzip
 import re
 import tempfile
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -35,15 +34,16 @@ from calfsim.io import SCAN_SUFFIXES, parse_protocol
 from calfsim.web._api import (
     JSON_OBJECT,
     MAX_API_SAMPLES,
+    PROTOCOL_EXAMPLE,
     WARNINGS_LOCK,
     Seed,
     error_responses,
     json_request_body,
     read_json_body,
 )
-from calfsim.web._app import heavy_limiter, store_of
-from calfsim.web._errors import WebError
+from calfsim.web._app import store_of
 from calfsim.web._security import check_upload, require_csrf_if_cookie
+from calfsim.web._work import run_heavy
 
 __all__ = ["router"]
 
@@ -60,30 +60,6 @@ def _safe_filename(name: str | None, suffix: str) -> str:
     """Return a file name for messages and the copy: no folders, no odd characters."""
     stem = _SAFE_NAME.sub("_", Path(name or "scan").name)[:100].strip("._") or "scan"
     return stem if stem.lower().endswith(suffix) else stem + suffix
-
-
-async def run_heavy(request: Request, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a CPU-heavy call in a worker thread under the app's concurrency cap.
-
-    Raises
-    ------
-    WebError
-        503 with ``Retry-After`` when the queue is full.
-    """
-    limiter, queue = heavy_limiter(request.app)
-    settings = request.app.state.settings
-    if queue.waiting >= settings.max_concurrent_simulations + settings.max_queued_simulations:
-        raise WebError(
-            503,
-            "busy",
-            "the server is busy with other 3D work; try again in a few seconds",
-            headers={"Retry-After": "5"},
-        )
-    queue.waiting += 1
-    try:
-        return await anyio.to_thread.run_sync(lambda: func(*args, **kwargs), limiter=limiter)
-    finally:
-        queue.waiting -= 1
 
 
 def _measure(path: Path, units: str | None) -> dict[str, Any]:
@@ -196,13 +172,66 @@ def _simulate(
     return summary, gzip.compress(glb, compresslevel=1), model_version
 
 
+def _legs_from_scan(data: Any, measured: dict[str, Any]) -> Any:
+    """Fill the protocol's missing legs or calf girths from the scan's measurement.
+
+    With a scan the scan's girths replace the tape measurements anyway, so a page may send a
+    protocol without legs; the sides come from the scan (``left``/``right`` when known).
+    """
+    if not isinstance(data, dict):
+        return data
+    legs = data.get("legs")
+    if legs is None or legs == {}:
+        legs = {}
+        for leg in measured.get("legs", {}).values():
+            if leg.get("side") in ("left", "right") and leg.get("calf_girth_cm") is not None:
+                legs[leg["side"]] = {}
+    if not isinstance(legs, dict):
+        return data
+    girths = {
+        leg.get("side"): leg.get("calf_girth_cm") for leg in measured.get("legs", {}).values()
+    }
+    filled = {
+        side: (
+            {**leg, "calf_girth_cm": girths[side]}
+            if isinstance(leg, dict) and "calf_girth_cm" not in leg and girths.get(side)
+            else leg
+        )
+        for side, leg in legs.items()
+    }
+    return {**data, "legs": filled}
+
+
+def _scan_id_of(data: Any, query_scan_id: str | None) -> str | None:
+    """Take ``scan_id`` out of the body (pages send it there) or keep the query's."""
+    if not isinstance(data, dict) or "scan_id" not in data:
+        return query_scan_id
+    body_scan_id = data.pop("scan_id")
+    if body_scan_id is None:
+        return query_scan_id
+    if not isinstance(body_scan_id, str) or not re.fullmatch(_ID_PATTERN, body_scan_id):
+        raise InvalidInputError(
+            f"scan_id: must be the 32 hex digits of a scan_id from POST /api/measure; got "
+            f"{body_scan_id!r}"[:200],
+            field="scan_id",
+        )
+    if query_scan_id is not None and query_scan_id != body_scan_id:
+        raise InvalidInputError(
+            "scan_id: the body and the query name different scans; give it once", field="scan_id"
+        )
+    return body_scan_id
+
+
 @router.post(
     "/api/simulate",
     name="api_simulate",
     tags=["scan"],
     summary="Simulate both legs in 3D over a year (GLB with weekly morph targets and the band)",
     openapi_extra=json_request_body(
-        "ProtocolIn", "A protocol, as for /api/predict (its legs are replaced by the scan's)"
+        "ProtocolIn",
+        "A protocol, as for /api/predict; with a scan (``scan_id`` in the query, or as an extra "
+        "top-level body field) the scan's girths replace the tape measurements",
+        PROTOCOL_EXAMPLE,
     ),
     responses={200: JSON_OBJECT, **error_responses(404, 413, 415, 422, 503)},
 )
@@ -223,12 +252,14 @@ async def api_simulate(
 ) -> JSONResponse:
     """Return the 3D simulation's summary, its ``simulation_id`` and ``glb_url``."""
     data = await read_json_body(request, what="protocol")
+    scan_id = _scan_id_of(data, scan_id)
     settings = request.app.state.settings
     store = store_of(request.app)
     scan_file = None
     if scan_id is not None:
         record = await anyio.to_thread.run_sync(lambda: store.get_scan(scan_id))
         scan_file = (record.filename, record.data, record.units)
+        data = _legs_from_scan(data, record.legs)
     summary, glb_gz, model_version = await run_heavy(
         request,
         _simulate,

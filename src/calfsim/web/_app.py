@@ -17,7 +17,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -28,7 +27,7 @@ from calfsim.web._errors import install_error_handlers
 from calfsim.web._security import SecurityMiddleware, csrf_token
 from calfsim.web._settings import WebSettings
 
-__all__ = ["IMPORT_MAP", "create_app", "heavy_limiter", "import_map_json", "store_of"]
+__all__ = ["IMPORT_MAP", "create_app", "import_map_json", "store_of"]
 
 log = logging.getLogger(__name__)
 
@@ -84,24 +83,6 @@ def store_of(app: FastAPI) -> ResultStore:
                 )
                 app.state.store = store
     return store
-
-
-class _Queue:
-    """Count of heavy calls running or waiting (only touched on the event loop)."""
-
-    def __init__(self) -> None:
-        self.waiting = 0
-
-
-def heavy_limiter(app: FastAPI) -> tuple[anyio.CapacityLimiter, _Queue]:
-    """Return the app's limiter of CPU-heavy calls (3D simulations, scans) and its queue."""
-    limiter: anyio.CapacityLimiter | None = getattr(app.state, "heavy_limiter", None)
-    if limiter is None:
-        limiter = anyio.CapacityLimiter(app.state.settings.max_concurrent_simulations)
-        app.state.heavy_limiter = limiter
-        app.state.heavy_queue = _Queue()
-    queue: _Queue = app.state.heavy_queue
-    return limiter, queue
 
 
 @asynccontextmanager

@@ -1,0 +1,64 @@
+"""CPU-heavy work (3D simulations, scans, PDFs) in worker threads, capped and queued.
+
+Each such call takes seconds of one core. At most ``max_concurrent_simulations`` run at
+once and ``max_queued_simulations`` more may wait; beyond that the answer is 503 with
+``Retry-After`` rather than an ever longer wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from fastapi import FastAPI, Request
+
+from calfsim.web._errors import WebError
+
+__all__ = ["heavy_limiter", "run_heavy"]
+
+T = TypeVar("T")
+
+
+class _Queue:
+    """Count of heavy calls running or waiting (only touched on the event loop)."""
+
+    def __init__(self) -> None:
+        self.waiting = 0
+
+
+def heavy_limiter(app: FastAPI) -> tuple[anyio.CapacityLimiter, _Queue]:
+    """Return the app's limiter of CPU-heavy calls (3D simulations, scans) and its queue."""
+    limiter: anyio.CapacityLimiter | None = getattr(app.state, "heavy_limiter", None)
+    if limiter is None:
+        limiter = anyio.CapacityLimiter(app.state.settings.max_concurrent_simulations)
+        app.state.heavy_limiter = limiter
+        app.state.heavy_queue = _Queue()
+    queue: _Queue = app.state.heavy_queue
+    return limiter, queue
+
+
+async def run_heavy(request: Request, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a CPU-heavy call in a worker thread under the app's concurrency cap.
+
+    Raises
+    ------
+    WebError
+        503 with ``Retry-After`` when the queue is full.
+    """
+    limiter, queue = heavy_limiter(request.app)
+    settings = request.app.state.settings
+    if queue.waiting >= settings.max_concurrent_simulations + settings.max_queued_simulations:
+        raise WebError(
+            503,
+            "busy",
+            "the server is busy with other heavy work (3D simulations, scans, PDFs); try again "
+            "in a few seconds",
+            headers={"Retry-After": "5"},
+        )
+    queue.waiting += 1
+    try:
+        return await anyio.to_thread.run_sync(lambda: func(*args, **kwargs), limiter=limiter)
+    finally:
+        queue.waiting -= 1
