@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import overload
 
 import numpy as np
@@ -413,17 +414,81 @@ def girth_plane_cut_cm(
 _EDGES = np.array([[0, 1], [1, 2], [2, 0]])
 
 
-def _plane_cut_girths_m(
-    vertices: FloatArray,
+@dataclass(frozen=True, slots=True, eq=False)
+class PlaneCutStencil:
+    """Where planes cut a mesh, as fixed mixes of its vertices, to re-measure moved meshes fast.
+
+    The cut of plane ``s`` is the set of points ``(1 - t) * P[vi] + t * P[vj]`` for the nodes
+    with ``level == s``; while every vertex keeps its offset along the axis (e.g. it only moves
+    within its plane, radially), the same mix gives the cut of the moved mesh exactly.
+    """
+
+    vi: IntArray
+    vj: IntArray
+    t: FloatArray
+    level: IntArray
+    n_levels: int
+    u: FloatArray
+    v: FloatArray
+    heights: FloatArray
+    center: FloatArray
+
+    def girths_m(self, vertices_m: FloatArray) -> FloatArray:
+        """Tape girth (m) of each plane's cut for these vertex positions (NaN: no loop).
+
+        The points of a cut, sorted by angle around the axis, form a polygon that is star-
+        shaped around it whenever the axis lies inside their hull (no angular gap of half a
+        turn): then the hulls of all levels are found at once (`star_hull_perimeter`); other
+        levels go to Qhull.
+        """
+        points = vertices_m[self.vi] + self.t[:, None] * (vertices_m[self.vj] - vertices_m[self.vi])
+        x = points @ self.u - float(self.center @ self.u)
+        y = points @ self.v - float(self.center @ self.v)
+        angle = np.arctan2(y, x)
+        order = np.lexsort((angle, self.level))
+        level, x, y, angle = self.level[order], x[order], y[order], angle[order]
+        counts = np.bincount(level, minlength=self.n_levels)
+        girths = np.full(self.n_levels, np.nan)
+        n_max = int(counts.max()) if counts.size else 0
+        if n_max < 3:
+            return girths
+        starts = np.cumsum(counts) - counts
+        # Pad every row to n_max with its last point (zero-length edges change nothing).
+        index = starts[:, None] + np.minimum(np.arange(n_max)[None, :], counts[:, None] - 1)
+        index = np.clip(index, 0, max(level.size - 1, 0))
+        radius_rows = np.hypot(x, y)[index]
+        angle_rows = angle[index]
+        gap = np.diff(angle_rows, axis=1).max(axis=1, initial=0.0)
+        wrap = angle_rows[:, 0] + 2.0 * np.pi - angle_rows[np.arange(self.n_levels), counts - 1]
+        is_star = (counts >= 3) & (np.maximum(gap, wrap) < np.pi) & (radius_rows.min(axis=1) > 0)
+        if is_star.any():
+            girths[is_star] = star_hull_perimeter(radius_rows[is_star], angle_rows[is_star])
+        for s in np.flatnonzero(~is_star & (counts >= 3)):
+            rows = slice(starts[s], starts[s] + counts[s])
+            pts = np.stack([x[rows], y[rows]], axis=1)
+            try:
+                girths[s] = _hull_perimeter(pts, float(self.heights[s]))
+            except MeshError:
+                continue
+        return girths
+
+
+def plane_cut_stencil(
+    vertices_m: FloatArray,
     faces: IntArray,
     heights: FloatArray,
     axis: FloatArray,
     center: FloatArray | None,
-) -> FloatArray:
-    n_vertices = vertices.shape[0]
+) -> PlaneCutStencil:
+    """Return the cut nodes of planes ``p · axis = heights[s]`` (see `girth_plane_cut_cm`).
+
+    Parameters are those of `girth_plane_cut_cm` as arrays (``axis`` a unit vector,
+    ``center`` a 3-D point or None); planes that cut nothing have no nodes.
+    """
+    n_vertices = vertices_m.shape[0]
     order = np.argsort(heights, kind="stable")
     sorted_heights = heights[order]
-    level = vertices @ axis
+    level = vertices_m @ axis
     face_level = level[faces]
     # A face crosses height h when min < h <= max (a vertex at h counts as above).
     lo = np.searchsorted(sorted_heights, face_level.min(axis=1), side="right")
@@ -432,8 +497,13 @@ def _plane_cut_girths_m(
     crossing = np.nonzero(counts)[0]
     counts = counts[crossing]
     n_pairs = int(counts.sum())
+    u, v = _plane_frame(axis)
+    origin = np.zeros(3) if center is None else np.asarray(center, dtype=np.float64)
     if n_pairs == 0:
-        raise MeshError(f"no plane at height_m {heights.tolist()} cuts the mesh")
+        empty = np.zeros(0, dtype=np.int64)
+        return PlaneCutStencil(
+            empty, empty, np.zeros(0), empty, heights.size, u, v, np.array(heights), origin
+        )
     face_of = np.repeat(crossing, counts)
     starts = np.repeat(np.cumsum(counts) - counts, counts)
     height_of = lo[face_of] + (np.arange(n_pairs) - starts)
@@ -449,7 +519,6 @@ def _plane_cut_girths_m(
     di = signed[pair, i_local]
     dj = signed[pair, j_local]
     t = di / (di - dj)
-    points = vertices[vi] + t[:, None] * (vertices[vj] - vertices[vi])
     # Node = (height, mesh edge): the point a cut makes on an edge is shared by both faces.
     edge_key = np.minimum(vi, vj) * n_vertices + np.maximum(vi, vj)
     _, edge_id = np.unique(edge_key, return_inverse=True)
@@ -458,19 +527,49 @@ def _plane_cut_girths_m(
     node_values, first, node = np.unique(node_key, return_index=True, return_inverse=True)
     node = node.reshape(-1)
     node_height = node_values // n_edges
-    u, v = _plane_frame(axis)
-    origin = np.zeros(3) if center is None else center
-    rel = points[first] - origin
-    node_xy = np.stack([rel @ u, rel @ v], axis=1)
     keep_node = np.ones(node_values.size, dtype=np.bool_)
     if center is not None:
+        points = vertices_m[vi[first]] + t[first, None] * (
+            vertices_m[vj[first]] - vertices_m[vi[first]]
+        )
+        rel = points - center
+        node_xy = np.stack([rel @ u, rel @ v], axis=1)
         keep_node = _nodes_around_center(node, node_xy, node_height, n_pairs)
-    boundaries = np.searchsorted(node_height, np.arange(heights.size + 1))
-    girths = np.empty(heights.size)
-    for s in range(heights.size):
-        lo_s, hi_s = boundaries[s], boundaries[s + 1]
-        pts = node_xy[lo_s:hi_s][keep_node[lo_s:hi_s]]
-        girths[order[s]] = _hull_perimeter(pts, float(sorted_heights[s]))
+    kept = first[keep_node]
+    # Levels in the caller's order, nodes grouped by level.
+    node_level = order[node_height[keep_node]]
+    by_level = np.argsort(node_level, kind="stable")
+    return PlaneCutStencil(
+        vi=vi[kept][by_level],
+        vj=vj[kept][by_level],
+        t=t[kept][by_level],
+        level=node_level[by_level],
+        n_levels=heights.size,
+        u=u,
+        v=v,
+        heights=np.array(heights),
+        center=origin,
+    )
+
+
+def _plane_cut_girths_m(
+    vertices: FloatArray,
+    faces: IntArray,
+    heights: FloatArray,
+    axis: FloatArray,
+    center: FloatArray | None,
+) -> FloatArray:
+    stencil = plane_cut_stencil(vertices, faces, heights, axis, center)
+    if stencil.vi.size == 0:
+        raise MeshError(f"no plane at height_m {heights.tolist()} cuts the mesh")
+    girths = stencil.girths_m(vertices)
+    missing = np.flatnonzero(~np.isfinite(girths))
+    if missing.size:
+        height = float(heights[missing[0]])
+        counts = np.bincount(stencil.level, minlength=heights.size)
+        if counts[missing[0]] < 3:
+            raise MeshError(f"the plane at height_m {height:g} cuts no closed loop of the mesh")
+        raise MeshError(f"the plane at height_m {height:g} cuts the mesh in a degenerate section")
     return girths
 
 

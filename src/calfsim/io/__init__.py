@@ -19,12 +19,19 @@ from calfsim.io._scan import (
     legs_to_dict,
     load_scan,
 )
+from calfsim.io._simulation_files import (
+    MESH_COLORS,
+    simulation_glb_nodes,
+    simulation_to_dict,
+    write_simulation_glb,
+)
 
 __all__ = [
     "DEFAULT_DAYS",
     "MAX_SCAN_BYTES",
     "MAX_SCAN_FACES",
     "MAX_SCAN_VERTICES",
+    "MESH_COLORS",
     "SCAN_SUFFIXES",
     "GlbNode",
     "IntakeIn",
@@ -42,5 +49,8 @@ __all__ = [
     "read_json_file",
     "read_protocol",
     "session_to_dict",
+    "simulation_glb_nodes",
+    "simulation_to_dict",
     "write_glb",
+    "write_simulation_glb",
 ]

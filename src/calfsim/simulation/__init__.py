@@ -13,15 +13,30 @@ from calfsim.simulation._safety import (
     check_dose_in_evidence,
     check_treatment_safety,
 )
+from calfsim.simulation._simulate3d import (
+    BANDS,
+    WEEKLY_DAYS,
+    Frame,
+    LegFrames,
+    LegsSimulation,
+    MeshFrames,
+    simulate_legs,
+)
 
 __all__ = [
+    "BANDS",
     "HEADS",
+    "WEEKLY_DAYS",
     "Band",
     "DoseChoice",
+    "Frame",
     "Goal",
     "GoalKind",
     "LegCourse",
+    "LegFrames",
     "LegPrediction",
+    "LegsSimulation",
+    "MeshFrames",
     "Plan",
     "PlanRequest",
     "Prediction",
@@ -31,4 +46,5 @@ __all__ = [
     "make_plan",
     "predict",
     "simulate_courses",
+    "simulate_legs",
 ]
