@@ -34,7 +34,7 @@ from calfsim.domain import LegMeasurements, Patient, Side
 from calfsim.errors import InvalidInputError, MeshError
 from calfsim.geometry import build_leg_mesh, find_legs
 from calfsim.io import MAX_SCAN_BYTES, MAX_SCAN_FACES, MAX_SCAN_VERTICES, load_scan
-from calfsim.io._scan import _merged, _parts
+from calfsim.io._scan import _merged, _parts, _read_ascii_stl
 
 CALF_GIRTH_CM = 36.3
 N_AROUND = 48  # ~9.4k vertices per leg
@@ -521,6 +521,39 @@ def test_binary_stl_reader_matches_trimesh(tmp_path, pair):
     ours_tri = np.sort(np.round(back[ours.faces], 6).reshape(-1, 9), axis=0)
     theirs_tri = np.sort(np.round(theirs_v[theirs.faces], 6).reshape(-1, 9), axis=0)
     np.testing.assert_allclose(ours_tri, theirs_tri, atol=1e-6)
+
+
+def test_ascii_stl_reader_matches_trimesh(tmp_path, pair):
+    path = tmp_path / "legs.stl"
+    path.write_text(trimesh.exchange.stl.export_stl_ascii(pair))
+    ours = _read_ascii_stl(path)
+    theirs = trimesh.load(path, file_type="stl", process=False)
+    np.testing.assert_array_equal(ours.vertices[ours.faces], theirs.vertices[theirs.faces])
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            "solid x\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1\n"
+            "endloop\nendfacet\nendsolid x\n",
+            r"not an STL file: 2 'vertex' lines, not three per facet",
+        ),
+        (
+            "solid x\nfacet normal 0 0 1\nouter loop\nvertex 0 0 nan\nvertex 1 0 0\n"
+            "vertex 0 1 0\nendloop\nendfacet\nendsolid x\n",
+            r"1 vertices have NaN or infinite coordinates",
+        ),
+        (
+            "solid x\nfacet normal 0 0 1\nouter loop\nvertex 0 0 zero\nvertex 1 0 0\n"
+            "vertex 0 1 0\nendloop\nendfacet\nendsolid x\n",
+            r"cannot be read as STL \(ValueError",
+        ),
+        ("solid " + "x" * (2**20 + 10), r"not an STL file: a line longer than 1 MB"),
+    ],
+)
+def test_malformed_ascii_stl(write, text, match):
+    refused_within(write("bad.stl", text.encode()), match, limit_bytes=8 * 2**20)
 
 
 def test_merge_joins_exact_copies_only():

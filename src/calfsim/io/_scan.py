@@ -1,14 +1,16 @@
 """Reading body and leg scans (OBJ, PLY, STL, GLB/glTF) into a canonical :class:`ScanMesh`.
 
 The file is checked before any heavy work: its size first, then its face count read from the
-header (STL, PLY, glTF) or counted from the text (OBJ, ASCII STL). Only then is it parsed by
-trimesh. OBJ files are read group-aware: a MakeHuman export keeps its skin in the group
-``body`` next to helper and joint groups, and only ``body`` is used. Vertices are merged (STL
-stores none shared), then :func:`calfsim.geometry.orient_scan` recognises units and
-orientation.
+header (STL, PLY, glTF: triangles drawn, counting every node that uses a mesh) or counted from
+the text (OBJ, ASCII STL). Only then is it parsed: STL by numpy here (bounded memory), the other
+formats by trimesh, which is never asked to read materials or textures. OBJ files are read
+group-aware: a MakeHuman export keeps its skin in the group ``body`` next to helper and joint
+groups, and only ``body`` is used. Vertices at exactly the same position are merged (STL stores
+none shared), then :func:`calfsim.geometry.orient_scan` recognises units and orientation.
 
 Every failure is a :class:`~calfsim.errors.MeshError` (or
 :class:`~calfsim.errors.InvalidInputError` for a bad ``units``) whose message names the file.
+See docs/scans.md for the limits and the handling of each kind of hostile input.
 """
 
 from __future__ import annotations
@@ -35,16 +37,18 @@ __all__ = [
 
 #: File types read by :func:`load_scan`, by suffix.
 SCAN_SUFFIXES = (".obj", ".ply", ".stl", ".glb", ".gltf")
-#: Default limits, checked before parsing. Measured on this project's CI machine (2 cores;
-#: docs/scans.md): a 1.28 M-triangle body takes 4-6 s and peaks at 0.5-0.9 GB of memory, and
-#: both grow linearly, so 1 M triangles keeps a request under ~5 s and ~1 GB. Phone and clinic
-#: scans have 10k-1M triangles; more resolution does not change a girth (a 10k-vertex scan
-#: already has vertices ~1 cm apart, and the tape is a convex hull), so larger scans are
-#: refused with a hint to decimate them.
+#: Default limits, checked before parsing. Measured on this project's 2-core CI-class VM
+#: (docs/scans.md, "Limits"): a 998k-triangle scan of both legs costs 10-13 s of CPU to read,
+#: orient and measure (5.0-7.7 s load, ~5 s legs) and 0.52-0.60 GB of peak memory in binary STL,
+#: PLY, OBJ or GLB (an ASCII STL about twice the time); both grow linearly with the triangles.
+#: Phone and clinic scans have 10k-1M
+#: triangles; more resolution does not change a girth (a 10k-vertex scan already has vertices
+#: ~1 cm apart, and the tape is a convex hull), so larger scans are refused with a hint to
+#: decimate them.
 MAX_SCAN_FACES = 1_000_000
 #: Vertices a file may declare (OBJ, PLY, glTF): 3 per triangle when nothing is shared.
 MAX_SCAN_VERTICES = 3 * MAX_SCAN_FACES
-#: Bytes: an ASCII STL spends ~250 bytes per triangle.
+#: Bytes: an ASCII STL spends ~250-300 bytes per triangle, so ~1M triangles fit.
 MAX_SCAN_BYTES = 300_000_000
 #: Name of the skin group in MakeHuman OBJ exports (the others are helpers and joints).
 _SKIN_GROUP = "body"
@@ -277,6 +281,52 @@ def _read_binary_stl(path: Path, n_faces: int) -> Any:
     return trimesh.Trimesh(vertices=vertices, faces=faces, process=False)
 
 
+#: One corner of an ASCII STL facet: ``vertex x y z``.
+_STL_VERTEX = re.compile(
+    rb"^[ \t]*vertex[ \t]+(\S+[ \t]+\S+[ \t]+\S+)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE
+)
+
+
+def _read_ascii_stl(path: Path) -> Any:
+    """Read an ASCII STL as one triangle soup, 1 MB of text at a time.
+
+    trimesh's reader holds the whole text and its tokens: ~7x the file size at its peak (870 MB
+    for a 131 MB, 499k-triangle file, 10 s of CPU). Here only one chunk's tokens exist at a
+    time, and the coordinates as float64 (72 bytes per triangle).
+    """
+    import trimesh
+
+    blocks: list[np.ndarray] = []
+    tail = b""
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(_CHUNK_BYTES)
+            data = tail + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            data, tail = data[:cut], data[cut:]
+            if len(tail) > _CHUNK_BYTES:  # no line end in 1 MB: not text, and avoids O(n^2)
+                raise MeshError(f"{path.name}: not an STL file: a line longer than 1 MB")
+            corners = _STL_VERTEX.findall(data)
+            if corners:  # "x y z" of each corner, parsed by numpy in one call
+                blocks.append(np.array(b" ".join(corners).split(), dtype=np.float64))
+            if not block:
+                break
+    vertices = (np.concatenate(blocks) if blocks else np.zeros(0)).reshape(-1, 3)
+    if vertices.shape[0] % 3:
+        raise MeshError(
+            f"{path.name}: not an STL file: {vertices.shape[0]:,} 'vertex' lines, not three "
+            "per facet"
+        )
+    is_finite = np.isfinite(vertices).all(axis=1)
+    if not is_finite.all():
+        raise MeshError(
+            f"{path.name}: {np.count_nonzero(~is_finite):,} vertices have NaN or infinite "
+            "coordinates (a damaged or foreign file)"
+        )
+    faces = np.arange(vertices.shape[0], dtype=np.int64).reshape(-1, 3)
+    return trimesh.Trimesh(vertices=vertices, faces=faces, process=False)
+
+
 def _read(path: Path, suffix: str) -> Any:
     import trimesh
 
@@ -417,7 +467,12 @@ def load_scan(
             )
     n_binary = _is_binary_stl(path, size) if suffix == ".stl" else None
     try:
-        loaded = _read(path, suffix) if n_binary is None else _read_binary_stl(path, n_binary)
+        if suffix != ".stl":
+            loaded = _read(path, suffix)
+        elif n_binary is not None:
+            loaded = _read_binary_stl(path, n_binary)
+        else:
+            loaded = _read_ascii_stl(path)
     except MeshError:
         raise
     except Exception as exc:  # any parser failure of a foreign file becomes one clear error
