@@ -6,6 +6,8 @@ Exit codes: 0 after a clean stop (Ctrl+C), 2 for invalid options (bad database U
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 
 import typer
 from rich.console import Console
@@ -13,7 +15,9 @@ from rich.console import Console
 __all__ = ["serve"]
 
 
-def serve(*, host: str, port: int, db_url: str | None, log_level: str = "info") -> None:
+def serve(
+    *, host: str, port: int, db_url: str | None, workers: int = 1, log_level: str = "info"
+) -> None:
     """Build the app and serve it until interrupted, printing the address first.
 
     Parameters
@@ -25,6 +29,10 @@ def serve(*, host: str, port: int, db_url: str | None, log_level: str = "info") 
     db_url : str, optional
         SQLAlchemy URL of the results database (default: ``CALFSIM_DB_URL``, else SQLite in
         ``out/calfsim.sqlite3``).
+    workers : int
+        Worker processes (each has its own Python interpreter: numpy-heavy requests then use
+        every core). With more than one, the settings reach the workers through ``CALFSIM_*``
+        variables, and one CSRF secret is made here for all of them.
     log_level : str
         uvicorn's log level.
 
@@ -53,4 +61,20 @@ def serve(*, host: str, port: int, db_url: str | None, log_level: str = "info") 
         markup=False,
         highlight=False,
     )
-    uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+        return
+    # Each worker builds its own app from the environment; they must share the database and
+    # the secret that signs CSRF tokens (a form served by one worker is posted to another).
+    os.environ["CALFSIM_DB_URL"] = app.state.settings.db_url
+    os.environ.setdefault("CALFSIM_SECRET", secrets.token_urlsafe(32))
+    del app
+    uvicorn.run(
+        "calfsim.web:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        server_header=False,
+    )

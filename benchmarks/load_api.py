@@ -1,0 +1,185 @@
+"""Load test of ``POST /api/predict``: 20 concurrent clients against a real server.
+
+Starts ``calfsim serve`` in a subprocess (SQLite in a temporary folder), waits until it
+answers, warms it up, then lets ``--clients`` clients send requests back to back (a closed
+loop: each client sends its next request when the previous one is answered) until
+``--requests`` have been answered. Every request carries a different protocol (random calf
+girths and doses around the shipped example), so nothing can be answered from a cache.
+Prints the latency percentiles and the throughput of each run, and the median over runs.
+
+Usage::
+
+    .venv/bin/python benchmarks/load_api.py                       # the defaults below
+    .venv/bin/python benchmarks/load_api.py --samples 1000 --profile --workers 2 --runs 5
+
+Never part of ``make test`` (timing depends on the machine and what else runs on it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = json.loads((ROOT / "examples" / "protocol.json").read_text())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _protocols(n: int, rng: random.Random) -> list[bytes]:
+    bodies = []
+    for _ in range(n):
+        p = json.loads(json.dumps(EXAMPLE))
+        p["legs"]["left"]["calf_girth_cm"] = round(rng.uniform(32, 42), 1)
+        p["legs"]["right"]["calf_girth_cm"] = round(rng.uniform(32, 42), 1)
+        p["sessions"][0]["doses_u"] = {
+            "left": {"gm_medial": rng.randrange(20, 61, 5), "gm_lateral": rng.randrange(10, 41, 5)},
+            "right": rng.randrange(40, 101, 5),
+        }
+        bodies.append(json.dumps(p).encode())
+    return bodies
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+async def _run(url: str, bodies: list[bytes], n_clients: int, n_requests: int) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    next_index = 0
+    limits = httpx.Limits(max_connections=n_clients, max_keepalive_connections=n_clients)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+
+        async def one_client() -> None:
+            nonlocal next_index
+            while next_index < n_requests:
+                body = bodies[next_index % len(bodies)]
+                next_index += 1
+                start = time.perf_counter()
+                response = await client.post(
+                    url, content=body, headers={"content-type": "application/json"}
+                )
+                latencies.append(time.perf_counter() - start)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client() for _ in range(n_clients)))
+        elapsed = time.perf_counter() - started
+    ms = [1000 * x for x in latencies]
+    return {
+        "n": len(ms),
+        "statuses": statuses,
+        "p50_ms": _percentile(ms, 50),
+        "p95_ms": _percentile(ms, 95),
+        "p99_ms": _percentile(ms, 99),
+        "max_ms": max(ms),
+        "requests_per_s": len(ms) / elapsed,
+    }
+
+
+def _wait_until_up(base: str, server: subprocess.Popen[bytes], timeout_s: float = 180) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped (exit code {server.returncode})")
+        try:
+            if httpx.get(base + "/api/evidence?topic=response", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"the server did not answer within {timeout_s:.0f} s")
+
+
+def main() -> None:
+    """Run the load test and print one JSON line per run plus a summary."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=400, help="per run")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--samples", type=int, default=None, help="n_samples (server default)")
+    parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--url", default=None, help="an already running server instead")
+    args = parser.parse_args()
+
+    query = {}
+    if args.samples is not None:
+        query["n_samples"] = str(args.samples)
+    if args.profile is not None:
+        query["profile"] = str(args.profile).lower()
+    bodies = _protocols(500, random.Random(7))
+    server = None
+    with tempfile.TemporaryDirectory(prefix="calfsim-load-") as folder:
+        if args.url:
+            base = args.url.rstrip("/")
+        else:
+            port = _free_port()
+            base = f"http://127.0.0.1:{port}"
+            command = [
+                str(Path(sys.executable).with_name("calfsim")),
+                "serve",
+                "--port",
+                str(port),
+                "--db",
+                f"sqlite:///{folder}/load.sqlite3",
+                "--workers",
+                str(args.workers),
+            ]
+            log = open(Path(folder) / "server.log", "wb")
+            server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=os.environ)
+        try:
+            if server is not None:
+                _wait_until_up(base, server)
+            url = base + "/api/predict" + ("?" + "&".join(f"{k}={v}" for k, v in query.items()))
+            asyncio.run(_run(url, bodies, args.clients, 4 * args.clients))  # warm-up
+            results = []
+            for i in range(args.runs):
+                result = asyncio.run(_run(url, bodies, args.clients, args.requests))
+                results.append(result)
+                print(json.dumps({"run": i + 1, **{k: _round(v) for k, v in result.items()}}))
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
+                log.close()
+    summary = {
+        "clients": args.clients,
+        "workers": args.workers,
+        "query": query,
+        "median_p50_ms": statistics.median(r["p50_ms"] for r in results),
+        "median_p95_ms": statistics.median(r["p95_ms"] for r in results),
+        "median_requests_per_s": statistics.median(r["requests_per_s"] for r in results),
+        "load_average_1min": os.getloadavg()[0],
+    }
+    print(json.dumps({k: _round(v) for k, v in summary.items()}))
+
+
+def _round(value: Any) -> Any:
+    return round(value, 1) if isinstance(value, float) else value
+
+
+if __name__ == "__main__":
+    main()
