@@ -188,6 +188,94 @@ def measure_scan(
     measure(scan, as_json=as_json, units=units)
 
 
+@app.command("tryon")
+def tryon_photo(
+    photo: Annotated[Path, typer.Argument(help="Photo of the standing person (JPEG, PNG, WebP)")],
+    protocol: Annotated[Path, typer.Option("--protocol", help="Protocol JSON file")],
+    day: Annotated[float, typer.Option("--day", help="Day after the first injection to show")],
+    out: Annotated[Path, typer.Option("--out", help="The 'after' photo (.jpg or .png)")],
+    band: Annotated[str, typer.Option("--band", help="median, p10 or p90")] = "median",
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="Side-by-side before/after image (.png)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON record")] = False,
+    view: Annotated[str, typer.Option("--view", help="auto, front or back")] = "auto",
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed")] = 1,
+    samples: Annotated[int, typer.Option("--samples", help="Monte Carlo virtual patients")] = 2000,
+) -> None:
+    """Show the person's own photo with the calves changed by the model's amount."""
+    from calfsim.cli._tryon_cmd import tryon
+
+    tryon(
+        photo,
+        protocol=protocol,
+        day=day,
+        out=out,
+        band=band,
+        compare=compare,
+        as_json=as_json,
+        view=view,
+        seed=seed,
+        samples=samples,
+    )
+
+
+@app.command("simulate")
+def simulate_3d(
+    protocol: Annotated[Path, typer.Argument(help="Protocol JSON file (the predict contract)")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (created if missing)")],
+    scan: Annotated[
+        Path | None,
+        typer.Option(
+            "--scan", help="Deform this scan (.obj .ply .stl .glb .gltf) instead of a model leg"
+        ),
+    ] = None,
+    units: Annotated[
+        str | None, typer.Option("--units", help="Units of the scan: m, dm, cm or mm")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed")] = 1,
+    samples: Annotated[int, typer.Option("--samples", help="Monte Carlo virtual patients")] = 4000,
+    day: Annotated[
+        int | None,
+        typer.Option("--day", help="Day of the 'after' picture, a whole week (default: nadir)"),
+    ] = None,
+    band: Annotated[str, typer.Option("--band", help="median, p10 or p90")] = "median",
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display")] = False,
+) -> None:
+    """Simulate both legs in 3D over a year: legs.glb, before_after.png, weeks.png, summary.json."""
+    from calfsim.cli._simulate_cmd import simulate
+
+    summary = simulate(
+        protocol,
+        out=out,
+        scan=scan,
+        units=units,
+        seed=seed,
+        samples=samples,
+        day=day,
+        band=band,
+        is_quiet=quiet,
+    )
+    for name, leg in summary["legs"].items():
+        girths = leg["model_girth_cm"]
+        i = leg["calf_level_index"]
+        nadir = next(
+            k
+            for k, f in enumerate(summary["frames"])
+            if f["name"] == f"day_{summary['nadir_day']:03d}_median"
+        )
+        _out.print(
+            f"{name} calf: {girths[0][i]:.1f} cm at baseline, {girths[nadir][i]:.1f} cm (median) "
+            f"at week {summary['nadir_day'] // 7}; mesh vs model girth within "
+            f"{10 * leg['max_girth_error_cm']:.3f} mm at every level and frame",
+            markup=False,
+        )
+    for note in summary["notes"]:
+        _out.print(f"note: {note}", markup=False)
+    for name in ("legs.glb", "before_after.png", "weeks.png", "summary.json"):
+        _out.print(f"wrote {out / name}", markup=False)
+
+
 @app.command("serve")
 def serve_web(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on")] = "127.0.0.1",
@@ -196,8 +284,11 @@ def serve_web(
         str | None,
         typer.Option("--db", help="Results database URL (default: SQLite in out/calfsim.sqlite3)"),
     ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=32, help="Worker processes (one per core)")
+    ] = 1,
 ) -> None:
     """Run the web app (guide, candidacy check, 3D try-on, plans, JSON API) until Ctrl+C."""
     from calfsim.cli._serve_cmd import serve
 
-    serve(host=host, port=port, db_url=db)
+    serve(host=host, port=port, db_url=db, workers=workers)
