@@ -14,8 +14,9 @@ from calfsim.simulation import LegsSimulation
 
 __all__ = ["STRIP_WEEKS", "simulation_before_after_png", "simulation_weeks_png"]
 
-#: Weeks shown in the strip: baseline, onset, the usual nadir, the recovery and one year.
-STRIP_WEEKS = (0, 4, 8, 12, 26, 52)
+#: Weeks shown in the strip: baseline, onset, the usual nadir, the recovery and one year
+#: (multiples of 4, so that the p10/p90 frames, kept every 28 days, exist too).
+STRIP_WEEKS = (0, 4, 8, 12, 24, 52)
 _SKIN_RGBA = (0.87, 0.70, 0.60, 1.0)
 _BAND_WORDS = {"median": "likely", "p10": "best case (p10)", "p90": "little change (p90)"}
 
@@ -91,7 +92,7 @@ def simulation_weeks_png(
     band: str = "median",
     view: str = "back",
 ) -> Path:
-    """Write a strip of the skins at several weeks (default 0, 4, 8, 12, 26, 52), one camera.
+    """Write a strip of the skins at several weeks (default 0, 4, 8, 12, 24, 52), one camera.
 
     Raises
     ------

@@ -508,7 +508,7 @@ def simulate_legs(
     n_samples: int = 4000,
     rng: np.random.Generator | int | None = None,
     band_every_days: int = 28,
-    n_around: int = 144,
+    n_around: int = 112,
     evidence: EvidenceBase | None = None,
 ) -> LegsSimulation:
     """Simulate both legs in 3D over a year: meshes per week, with the band, and their girths.
@@ -529,8 +529,9 @@ def simulate_legs(
         Seed or generator; the same seed gives the same result.
     band_every_days : int, default 28
         Spacing of the p10/p90 frames (a whole number of weeks); fewer keep the GLB small.
-    n_around : int, default 144
-        Vertices per ring of the model legs (32-512; 144 gives ~28k vertices per leg).
+    n_around : int, default 112
+        Vertices per ring of the model legs (32-512; 112 gives ~21.8k vertices per leg, above
+        the 20k a screen needs).
     evidence : EvidenceBase, optional
         Evidence to use instead of the shipped data.
 
