@@ -337,6 +337,43 @@ def test_two_million_faces_obj_is_counted_in_bounded_memory(tmp_path):
     refused_within(path, r"declares 2,000,000 faces", limit_bytes=4 * 2**20)
 
 
+def test_obj_polygons_are_counted_as_their_triangles(write):
+    """1,100 face lines of 1,000 corners each: 1.1k lines, but 1,097,800 triangles once split."""
+    line = b"f " + b" ".join(b"%d" % (1 + k % 3) for k in range(1000)) + b"\n"
+    path = write("polygons.obj", b"v 0 0 0\nv 1 0 0\nv 0 1 0\n" + line * 1100)
+    refused_within(path, r"declares 1,097,800 faces", limit_bytes=4 * 2**20)
+
+
+def test_binary_ply_polygons_are_counted_from_the_face_bytes(write):
+    """4,000 faces of 255 corners: the header says 4,000, the face bytes say 1,012,000."""
+    n_faces, corners = 4000, 255
+    face = struct.pack("<B", corners) + struct.pack(
+        f"<{corners}i", *(k % 3 for k in range(corners))
+    )
+    vertices = struct.pack("<9f", 0, 0, 0, 1, 0, 0, 0, 1, 0)
+    path = write("polygons.ply", binary_ply_header(3, n_faces) + vertices + face * n_faces)
+    refused_within(path, r"declares 1,012,000 faces, more than the limit of 1,000,000")
+
+
+def test_ascii_ply_polygons_are_counted_from_the_tokens(write):
+    head = (
+        b"ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\n"
+        b"property float z\nelement face 10\nproperty list uchar int vertex_indices\nend_header\n"
+    )
+    face = b"200 " + b" ".join(b"%d" % (k % 3) for k in range(200)) + b"\n"
+    path = write("polygons.ply", head + b"0 0 0\n1 0 0\n0 1 0\n" + face * 10)
+    refused_within(path, r"declares 1,980 faces, more than the limit of 1,000", max_faces=1000)
+
+
+def test_quads_count_two_triangles_each(write):
+    quads_obj = b"v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\n" + b"f 1 2 3 4\n" * 600
+    refused_within(write("quads.obj", quads_obj), r"declares 1,200 faces", max_faces=1199)
+    quad = struct.pack("<B4i", 4, 0, 1, 2, 3)
+    verts = struct.pack("<12f", 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0)
+    path = write("quads.ply", binary_ply_header(4, 600) + verts + quad * 600)
+    refused_within(path, r"declares 1,200 faces", max_faces=1199)
+
+
 def test_large_ascii_stl_is_refused_by_its_size_before_reading(tmp_path):
     path = sparse(tmp_path / "big.stl", b"solid big\n", MAX_SCAN_BYTES + 1)
     refused_within(path, rf"the file is {MAX_SCAN_BYTES + 1:,} bytes, more than the limit")
