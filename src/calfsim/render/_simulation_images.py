@@ -1,7 +1,9 @@
 """Pictures of a 3D simulation: the before/after grid and the strip of weeks.
 
-Both show the skins only (the inner muscles are for the interactive x-ray view), with the
-baseline's silhouette outlined over the later states so that a change of millimetres reads.
+Both show the skins of the lower legs only (up to 10 cm above the knees: the inner muscles are
+for the interactive x-ray view, and on a whole-body scan the calves would otherwise be a few
+pixels wide), with the baseline's silhouette outlined over the later states so that a change of
+millimetres reads.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from calfsim.render._mesh_render import RenderMesh, before_after_png, weeks_strip_png
-from calfsim.simulation import LegsSimulation
+from calfsim.simulation import LegsSimulation, MeshFrames
 
 __all__ = ["STRIP_WEEKS", "simulation_before_after_png", "simulation_weeks_png"]
 
@@ -18,17 +22,32 @@ __all__ = ["STRIP_WEEKS", "simulation_before_after_png", "simulation_weeks_png"]
 #: (multiples of 4, so that the p10/p90 frames, kept every 28 days, exist too).
 STRIP_WEEKS = (0, 4, 8, 12, 24, 52)
 _SKIN_RGBA = (0.87, 0.70, 0.60, 1.0)
+_ABOVE_KNEE_M = 0.10
 _BAND_WORDS = {"median": "likely", "p10": "best case (p10)", "p90": "little change (p90)"}
 
 
-def _skins(sim: LegsSimulation, frame_index: int | None) -> list[RenderMesh]:
-    """Skin meshes at a frame (None: the baseline vertices)."""
-    out: list[RenderMesh] = []
+def _lower_legs(sim: LegsSimulation) -> list[tuple[MeshFrames, np.ndarray, np.ndarray]]:
+    """Each skin cut to its lower legs (faces up to 10 cm above the knees), vertices compacted.
+
+    A scan of the whole body would show the calves a few pixels wide; the change is only there.
+    """
+    top = max(float(leg.level_heights_m[0]) for leg in sim.legs.values()) + _ABOVE_KNEE_M
+    out = []
     for mesh in sim.meshes:
         if mesh.part != "skin":
             continue
+        faces = mesh.faces[(mesh.vertices_m[mesh.faces, 2] < top).all(axis=1)]
+        used, compact = np.unique(faces, return_inverse=True)
+        out.append((mesh, used, compact.reshape(-1, 3)))
+    return out
+
+
+def _skins(sim: LegsSimulation, frame_index: int | None) -> list[RenderMesh]:
+    """Lower-leg skin meshes at a frame (None: the baseline vertices)."""
+    out: list[RenderMesh] = []
+    for mesh, used, faces in _lower_legs(sim):
         vertices = mesh.vertices_m if frame_index is None else mesh.frames_m[frame_index]
-        out.append((vertices, mesh.faces, _SKIN_RGBA))
+        out.append((vertices[used], faces, _SKIN_RGBA))
     return out
 
 
