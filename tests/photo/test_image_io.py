@@ -114,6 +114,32 @@ def test_exif_orientation_is_applied_and_no_metadata_is_written():
         assert written.size == (300, 400)
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_matches_pillow(orientation):
+    from PIL import ImageOps
+
+    rng = np.random.default_rng(orientation)
+    # Large flat blocks, so that JPEG artefacts do not matter.
+    blocks = (rng.random((6, 8, 3)) * 255).astype(np.uint8)
+    pixels = np.kron(blocks, np.ones((48, 48, 1), dtype=np.uint8))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="JPEG", quality=95, exif=exif.tobytes())
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(out.getvalue()))), int)
+    got = read_photo(out.getvalue()).astype(int)
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).mean() < 2.0
+
+
+def test_a_jpeg_with_exif_but_without_its_end_is_truncated():
+    exif = Image.Exif()
+    exif[0x0112] = 1
+    data = _jpeg(800, 600, exif=exif.tobytes())
+    assert read_photo(data).shape == (600, 800, 3)
+    _refused(data[:-200], "truncated or corrupt")
+
+
 def test_encode_rejects_other_formats():
     with pytest.raises(InvalidInputError) as info:
         encode_image(np.zeros((300, 300, 3), np.uint8), suffix=".gif")

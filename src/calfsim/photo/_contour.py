@@ -77,16 +77,18 @@ def trace_edge(
     score = score - prior_weight * ((cols[None, :] - prior[:, None]) / prior_halfwidth) ** 2
     best = score[0].copy()
     back = np.zeros((n_rows, n_cols), dtype=np.int64)
-    shifts = range(-max_step, max_step + 1)
+    # Coming to column x from x + d (|d| <= max_step): a sliding window over the previous row,
+    # padded with -inf, minus the cost of the move.
+    shifts = np.arange(-max_step, max_step + 1)
+    penalty = -step_cost * np.abs(shifts).astype(np.float64)
+    padded = np.full(n_cols + 2 * max_step, -np.inf)
+    index = np.arange(n_cols)
     for y in range(1, n_rows):
-        candidates = np.full((len(shifts), n_cols), -np.inf)
-        for k, d in enumerate(shifts):
-            # candidates[k, x] = best[x + d] - cost|d|: coming from column x + d.
-            lo, hi = max(0, -d), min(n_cols, n_cols - d)
-            candidates[k, lo:hi] = best[lo + d : hi + d] - step_cost * abs(d)
-        k_best = np.argmax(candidates, axis=0)
-        back[y] = cols.astype(np.int64) + np.asarray(shifts)[k_best]
-        best = candidates[k_best, np.arange(n_cols)] + score[y]
+        padded[max_step : max_step + n_cols] = best
+        windows = np.lib.stride_tricks.sliding_window_view(padded, shifts.size) + penalty
+        k = np.argmax(windows, axis=1)
+        back[y] = index + shifts[k]
+        best = windows[index, k] + score[y]
     path = np.empty(n_rows, dtype=np.int64)
     path[-1] = int(np.argmax(best))
     for y in range(n_rows - 1, 0, -1):

@@ -56,7 +56,7 @@ _SEARCH_MIN_PX = 5
 #: 25-45% as wide as the lower leg is long; two legs touching are far wider).
 _WIDTH_RATIO_RANGE = (0.1, 0.6)
 #: Most rows the dynamic programme runs on (longer legs are decimated, then refined per row).
-_DP_MAX_ROWS = 400
+_DP_MAX_ROWS = 250
 
 _MP_INDEX = {
     "nose": 0,
@@ -202,17 +202,24 @@ def _count_others(person: NDArray[np.bool_], selfie: NDArray[np.float32] | None,
     return others
 
 
-def _run_bounds(mask_row: NDArray[np.bool_], x: int) -> tuple[int, int] | None:
-    """First and last column of the run of True containing column ``x``."""
-    if not 0 <= x < mask_row.size or not mask_row[x]:
-        return None
-    falses = np.flatnonzero(~mask_row)
-    left = falses[falses < x]
-    right = falses[falses > x]
-    return (
-        int(left[-1]) + 1 if left.size else 0,
-        int(right[0]) - 1 if right.size else mask_row.size - 1,
-    )
+def _run_bounds(mask: NDArray[np.bool_], cols: NDArray[np.int64]) -> tuple[FloatArray, FloatArray]:
+    """First and last column of the run of True holding ``cols[i]`` in each row ``i``.
+
+    Rows where that column is False (or outside the mask) get NaN.
+    """
+    n_rows, n_cols = mask.shape
+    index = np.arange(n_cols)
+    last_false = np.maximum.accumulate(np.where(mask, -1, index[None, :]), axis=1)
+    next_false = np.minimum.accumulate(np.where(mask, n_cols, index[None, :])[:, ::-1], axis=1)[
+        :, ::-1
+    ]
+    rows = np.arange(n_rows)
+    inside = (cols >= 0) & (cols < n_cols)
+    c = np.clip(cols, 0, n_cols - 1)
+    ok = inside & mask[rows, c]
+    left = np.where(ok, last_false[rows, c] + 1, np.nan)
+    right = np.where(ok, next_false[rows, c] - 1, np.nan)
+    return left.astype(np.float64), right.astype(np.float64)
 
 
 def _edge_strength(roi: NDArray[np.uint8], sigma: float, cv2: Any) -> NDArray[np.float32]:
@@ -277,21 +284,19 @@ def _trace_leg(
     crop = mask_small[sy0:sy1, sx0:sx1]
     mask = cv2.resize(crop, (round((sx1 - sx0) / scale), round((sy1 - sy0) / scale)))
     off_x, off_y = x0 - sx0 / scale, y0 - sy0 / scale
-    lefts, rights = np.empty(rows.size), np.empty(rows.size)
-    for i, y in enumerate(rows):
-        my = min(mask.shape[0] - 1, max(0, round(y - y0 + off_y)))
-        row = mask[my] > 0.5
-        bounds = _run_bounds(row, round(axis_x[i] - x0 + off_x))
-        if bounds is None:
-            return LegFinding(
-                side=side,
-                contour=None,
-                reason="hidden",
-                message=f"the {side.value} calf is not in the person mask between knee and ankle",
-                advice=ADVICE["hidden"],
-            )
-        lefts[i] = bounds[0] - off_x + x0 - 0.5
-        rights[i] = bounds[1] - off_x + x0 + 0.5
+    mask_rows = np.clip(np.rint(rows - y0 + off_y).astype(np.int64), 0, mask.shape[0] - 1)
+    mask_cols = np.rint(axis_x - x0 + off_x).astype(np.int64)
+    lefts, rights = _run_bounds(mask[mask_rows] > 0.5, mask_cols)
+    if np.isnan(lefts).any():
+        return LegFinding(
+            side=side,
+            contour=None,
+            reason="hidden",
+            message=f"the {side.value} calf is not in the person mask between knee and ankle",
+            advice=ADVICE["hidden"],
+        )
+    lefts = lefts - off_x + x0 - 0.5
+    rights = rights - off_x + x0 + 0.5
     widths = rights - lefts
     ratio = float(np.median(widths)) / length
     is_merged = other_axis_x is not None and bool(
@@ -381,12 +386,17 @@ def find_legs_in_photo(rgb: NDArray[np.uint8], *, view: str = "auto") -> PhotoLe
         )
     _, cv2 = _import_mediapipe()
     height, width = rgb.shape[:2]
-    scale = min(1.0, DETECT_LONG_SIDE_PX / max(height, width))
+    # An integer factor: OpenCV's area resize is then a fast block average (a fractional one
+    # costs ~10x more at 12 MP). The last few rows and columns may be left out of detection.
+    factor = -(-max(height, width) // DETECT_LONG_SIDE_PX)
+    scale = 1.0 / factor
     small = (
         rgb
-        if scale == 1.0
+        if factor == 1
         else cv2.resize(
-            rgb, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
+            rgb[: height - height % factor, : width - width % factor],
+            (width // factor, height // factor),
+            interpolation=cv2.INTER_AREA,
         )
     )
     sh, sw = small.shape[:2]

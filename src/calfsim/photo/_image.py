@@ -9,19 +9,27 @@ A photo comes from a person's phone, so it is treated as hostile input:
 - a truncated or corrupt file is refused (no half-decoded images);
 - the EXIF orientation is applied (phones store portrait photos sideways plus a flag);
 - every output is written from pixels only: no EXIF, GPS, maker notes or comments.
+
+Pillow reads the header, the format and the EXIF orientation (without decoding); OpenCV decodes
+and encodes the pixels (about twice as fast as Pillow plus its conversion to numpy for a 12 MP
+JPEG). OpenCV decodes a truncated JPEG without complaint, so completeness is checked from the
+file structure first: the main image's end-of-image marker (JPEG), the IEND chunk (PNG), the
+RIFF size (WebP).
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from calfsim.errors import InvalidInputError
+from calfsim.errors import InvalidInputError, MissingExtraError
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -39,6 +47,7 @@ MAX_PIXELS = 50_000_000
 #: Smallest side accepted: below this the legs cannot be traced.
 MIN_SIDE_PX = 256
 _FORMATS = ("JPEG", "PNG", "WEBP")  # JPEG includes multi-picture (MPO) files
+_EXIF_ORIENTATION = 0x0112
 
 
 def _refuse(message: str) -> InvalidInputError:
@@ -114,13 +123,87 @@ def read_photo(source: str | Path | bytes, *, max_pixels: int = MAX_PIXELS) -> N
             f"{name} is {width} x {height} pixels; the shorter side must be at least "
             f"{MIN_SIDE_PX} pixels"
         )
+    if not _is_complete(data, image.format or ""):
+        raise _refuse(f"{name} is truncated or corrupt (it ends before the image does)")
+    orientation = _orientation(image)
+    cv2 = _cv2()
+    # OpenCV >= 4.10 decodes straight to RGB (no 12 MP colour conversion afterwards).
+    as_rgb = getattr(cv2, "IMREAD_COLOR_RGB", None)
+    flags = (cv2.IMREAD_COLOR if as_rgb is None else as_rgb) | cv2.IMREAD_IGNORE_ORIENTATION
+    pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
+    if pixels is None or pixels.shape[:2] != (height, width):
+        raise _refuse(f"{name} is truncated or corrupt (it cannot be decoded)")
+    if as_rgb is None:  # pragma: no cover - older OpenCV
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+    result: NDArray[np.uint8] = np.ascontiguousarray(_upright(pixels, orientation, cv2))
+    return result
+
+
+def _cv2() -> Any:
     try:
-        image.load()
-        upright = ImageOps.exif_transpose(image)
-        rgb = upright.convert("RGB")
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise _refuse(f"{name} is truncated or corrupt ({exc})") from None
-    return np.asarray(rgb, dtype=np.uint8)
+        import cv2
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise MissingExtraError(
+            "reading photos needs the 'photo' extra (OpenCV): pip install 'calfsim[photo]'"
+        ) from None
+    return cv2
+
+
+def _orientation(image: Image.Image) -> int:
+    """EXIF orientation (1-8; 1 = upright) from the header, without decoding."""
+    try:
+        value = image.getexif().get(_EXIF_ORIENTATION, 1)
+    except (OSError, ValueError, SyntaxError, struct.error):
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _upright(pixels: NDArray[np.uint8], orientation: int, cv2: Any) -> NDArray[np.uint8]:
+    """Rotate and mirror stored pixels as the EXIF orientation says (as Pillow's exif_transpose)."""
+    ops: dict[int, Any] = {
+        2: lambda p: cv2.flip(p, 1),
+        3: lambda p: cv2.rotate(p, cv2.ROTATE_180),
+        4: lambda p: cv2.flip(p, 0),
+        5: lambda p: cv2.transpose(p),
+        6: lambda p: cv2.rotate(p, cv2.ROTATE_90_CLOCKWISE),
+        7: lambda p: cv2.rotate(cv2.transpose(p), cv2.ROTATE_180),
+        8: lambda p: cv2.rotate(p, cv2.ROTATE_90_COUNTERCLOCKWISE),
+    }
+    op = ops.get(orientation)
+    result: NDArray[np.uint8] = pixels if op is None else op(pixels)
+    return result
+
+
+def _is_complete(data: bytes, kind: str) -> bool:
+    """Whether the file holds its whole image (checked from its structure, not by decoding)."""
+    if kind == "PNG":
+        return data.rfind(b"IEND") > 8
+    if kind == "WEBP":
+        return len(data) >= 12 and struct.unpack("<I", data[4:8])[0] + 8 <= len(data)
+    if kind in ("JPEG", "MPO"):
+        start = _jpeg_scan_start(data)
+        return start is not None and data.find(b"\xff\xd9", start) != -1
+    return False
+
+
+def _jpeg_scan_start(data: bytes) -> int | None:
+    """Offset of the main image's first scan (after the headers, skipping EXIF thumbnails)."""
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            pos += 2
+            continue
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        if marker == 0xDA:  # start of scan
+            return pos + 2 + length
+        pos += 2 + length
+    return None
 
 
 def encode_image(pixels: NDArray[np.uint8], *, suffix: str, quality: int = 92) -> bytes:
@@ -144,14 +227,16 @@ def encode_image(pixels: NDArray[np.uint8], *, suffix: str, quality: int = 92) -
         If the suffix is not a supported format.
     """
     kind = suffix.lower()
-    image = Image.fromarray(np.ascontiguousarray(pixels))
-    out = io.BytesIO()
+    cv2 = _cv2()
+    bgr = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2BGR)
     if kind in (".jpg", ".jpeg"):
-        image.save(out, format="JPEG", quality=quality, subsampling=0, optimize=False)
+        ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
     elif kind == ".png":
-        image.save(out, format="PNG", compress_level=1)
+        ok, encoded = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     else:
         raise InvalidInputError(
             f"output must be a .jpg, .jpeg or .png file; got {suffix!r}", field="out"
         )
-    return out.getvalue()
+    if not ok:  # pragma: no cover - OpenCV encodes any uint8 RGB array
+        raise InvalidInputError("the image could not be encoded", field="out")
+    return bytes(encoded.tobytes())
