@@ -67,7 +67,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 async def _run(url: str, bodies: list[bytes], n_clients: int, n_requests: int) -> dict[str, Any]:
     latencies: list[float] = []
-    statuses: dict[int, int] = {}
+    statuses: dict[str, int] = {}
     next_index = 0
     limits = httpx.Limits(max_connections=n_clients, max_keepalive_connections=n_clients)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
@@ -78,11 +78,15 @@ async def _run(url: str, bodies: list[bytes], n_clients: int, n_requests: int) -
                 body = bodies[next_index % len(bodies)]
                 next_index += 1
                 start = time.perf_counter()
-                response = await client.post(
-                    url, content=body, headers={"content-type": "application/json"}
-                )
+                try:
+                    response = await client.post(
+                        url, content=body, headers={"content-type": "application/json"}
+                    )
+                    status = str(response.status_code)
+                except httpx.TransportError as exc:  # counted, not fatal: the run goes on
+                    status = type(exc).__name__
                 latencies.append(time.perf_counter() - start)
-                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                statuses[status] = statuses.get(status, 0) + 1
 
         started = time.perf_counter()
         await asyncio.gather(*(one_client() for _ in range(n_clients)))
