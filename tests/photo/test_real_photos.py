@@ -83,6 +83,9 @@ def test_the_yoga_pose_warps_the_standing_leg_only(found, read, example_path):
     assert "straight" in bent.advice
     standing = legs.legs[Side.LEFT]
     assert standing.is_usable
+    # Standing on one leg, under the body's midline: medial is still towards the other hip
+    # (the person's right, on the image left in this front view).
+    assert standing.contour.is_medial_left
     rgb = read("tfex-yoga-leggings.jpeg")
     changes = silhouette_changes(read_protocol(example_path), day=84, n_samples=400, rng=1)
     result = tryon_photo(rgb, changes, legs=legs)

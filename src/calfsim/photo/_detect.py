@@ -266,7 +266,7 @@ def _trace_leg(
     knee: Landmark,
     ankle: Landmark,
     other_axis_x: float | None,
-    midline_x: float,
+    is_medial_left: bool,
     cv2: Any,
 ) -> LegFinding:
     width = rgb.shape[1]
@@ -342,13 +342,12 @@ def _trace_leg(
             message=f"the {side.value} calf's outline could not be traced",
             advice=ADVICE["contour"],
         )
-    calf_axis = float(np.median(axis_x))
     contour = LegContour(
         side=side,
         y_px=rows.astype(np.float64),
         left_x_px=left,
         right_x_px=right,
-        is_medial_left=midline_x < calf_axis,
+        is_medial_left=is_medial_left,
         knee_xy_px=knee.xy,
         ankle_xy_px=ankle.xy,
         edge_contrast=min(1.0, contrast),
@@ -443,7 +442,6 @@ def find_legs_in_photo(rgb: NDArray[np.uint8], *, view: str = "auto") -> PhotoLe
             for name in landmarks
         }
     is_front = landmarks["left_hip"].x_px > landmarks["right_hip"].x_px
-    midline_x = 0.5 * (landmarks["left_hip"].x_px + landmarks["right_hip"].x_px)
     problems: dict[Side, tuple[str, str] | None] = {}
     for side in (Side.LEFT, Side.RIGHT):
         s = side.value
@@ -476,7 +474,8 @@ def find_legs_in_photo(rgb: NDArray[np.uint8], *, view: str = "auto") -> PhotoLe
             landmarks[f"{side.value}_knee"],
             landmarks[f"{side.value}_ankle"],
             other_axis,
-            midline_x,
+            # Medial is towards the other hip (robust on one leg, unlike the body's midline).
+            landmarks[f"{o}_hip"].x_px < landmarks[f"{side.value}_hip"].x_px,
             cv2,
         )
     return PhotoLegs(
