@@ -78,6 +78,21 @@ class WebSettings(BaseModel):
     max_stored_simulations: int = Field(50, ge=1)
     max_stored_scans: int = Field(20, ge=1)
 
+    @field_validator("db_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                f"db_url must be a SQLAlchemy database URL such as "
+                f"sqlite:///out/calfsim.sqlite3; got {value!r}"
+            ) from None
+        return value
+
     @field_validator("secret")
     @classmethod
     def _strong_secret(cls, value: str) -> str:
