@@ -37,6 +37,12 @@ __all__ = [
 #: model's by this factor before a note says so (clothing, an oblique view, a short person
 #: with the default leg length).
 _LENGTH_RATIO_NOTE = 1.3
+#: What each band means to the person, for the comparison's caption.
+_BAND_WORDS = {
+    "median": "the typical (median) response",
+    "p10": "a strong response (p10: only 1 person in 10 changes more)",
+    "p90": "a weak response (p90: 9 people in 10 change more)",
+}
 #: Levels reported in the JSON, as fractions of the lower leg.
 _N_REPORT_LEVELS = 21
 
@@ -242,6 +248,20 @@ def _font(size_px: int) -> Any:
     return ImageFont.load_default(size_px)
 
 
+def _wrap(text: str, font: Any, width_px: int, draw: Any) -> list[str]:
+    """Split text into lines no wider than ``width_px``."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}".strip()
+        if current and draw.textlength(candidate, font=font) > width_px:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    return [*lines, current] if current else lines
+
+
 def compare_image(
     result: TryOn, *, max_height_px: int = 1200, has_outline: bool = True
 ) -> NDArray[np.uint8]:
@@ -283,29 +303,34 @@ def compare_image(
     title_px = max(16, size[1] // 28)
     caption_px = max(12, size[1] // 48)
     gap = max(8, size[0] // 60)
-    top = title_px + 2 * gap
-    bottom = 2 * caption_px + 3 * gap
-    canvas = Image.new("RGB", (2 * size[0] + 3 * gap, size[1] + top + bottom), (255, 255, 255))
-    canvas.paste(before, (gap, top))
-    canvas.paste(after, (2 * gap + size[0], top))
-    draw = ImageDraw.Draw(canvas)
+    width_px = 2 * size[0] + 3 * gap
     font = _font(title_px)
     small = _font(caption_px)
-    draw.text((gap, gap), "Before", fill=(20, 20, 20), font=font)
-    draw.text((2 * gap + size[0], gap), f"After — {result.label}", fill=(20, 20, 20), font=font)
+    band = result.label.rsplit(", ", 1)[-1]
     caption = (
         "Model prediction (calfsim), an illustration and not a promise: individual results vary "
-        "(see the p10-p90 band)."
+        f"(p10-p90 band). Shown: {_BAND_WORDS.get(band, result.label)}."
     )
     if has_outline:
         caption += " Yellow line: the calf's outline before."
-    y = top + size[1] + gap
-    draw.text((gap, y), caption, fill=(60, 60, 60), font=small)
-    widths = ", ".join(
-        f"{side.value}: {c.girth_before_cm:.1f} -> {c.girth_after_cm:.1f} cm calf girth"
+    girths = "; ".join(
+        f"{side.value} calf girth {c.girth_before_cm:.1f} -> {c.girth_after_cm:.1f} cm"
         for side, c in result.changes.items()
     )
-    draw.text((gap, y + caption_px + gap), widths, fill=(60, 60, 60), font=small)
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    lines = _wrap(caption, small, width_px - 2 * gap, measure) + _wrap(
+        girths, small, width_px - 2 * gap, measure
+    )
+    top = title_px + 2 * gap
+    line_px = round(caption_px * 1.3)
+    canvas = Image.new("RGB", (width_px, size[1] + top + len(lines) * line_px + 2 * gap), "white")
+    canvas.paste(before, (gap, top))
+    canvas.paste(after, (2 * gap + size[0], top))
+    draw = ImageDraw.Draw(canvas)
+    draw.text((gap, gap), "Before", fill=(20, 20, 20), font=font)
+    draw.text((2 * gap + size[0], gap), f"After — {result.label}", fill=(20, 20, 20), font=font)
+    for k, line in enumerate(lines):
+        draw.text((gap, top + size[1] + gap + k * line_px), line, fill=(60, 60, 60), font=small)
     return np.asarray(canvas, dtype=np.uint8)
 
 
