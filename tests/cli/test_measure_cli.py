@@ -138,6 +138,9 @@ def test_json_without_feet_names_legs_by_their_x_side(runner, tmp_path):
     assert all(leg["side"] is None for leg in data["legs"].values())
     reason = data["scan"]["orientation_reason"]
     assert "front/back undecided" in reason and "left and right are unknown" in reason
+    assert any(
+        w.startswith("no feet at the bottom of this lower-leg scan") for w in data["warnings"]
+    )
 
 
 def test_units_option(runner, legs_stl):

@@ -675,6 +675,30 @@ def test_single_lower_leg_in_cm_keeps_the_longest_axis_up(tmp_path, legs):
     assert leg.calf_girth_cm == pytest.approx(CALF_GIRTH_CM, abs=0.05)
 
 
+def test_lower_legs_without_feet_are_measured_with_a_warning(tmp_path):
+    """Documented limitation: levels are heights above the lowest point. Cut at the ankle, the
+    model's legs start 6.4 cm higher, the calf window reaches the thigh stump above the knee,
+    and the reported "calf" is the stump's 38.7 cm instead of 36.3 cm: a warning says why."""
+    parts = []
+    for side in Side:
+        anatomy = build_leg_anatomy(
+            LegMeasurements(calf_girth_cm=CALF_GIRTH_CM), Patient(), side=side
+        )
+        mesh = build_leg_mesh(anatomy, n_around=N_AROUND, with_foot=False)
+        parts.append(trimesh.Trimesh(mesh.vertices_m, mesh.faces, process=False))
+    found = find_legs(load_scan(export(trimesh.util.concatenate(parts), tmp_path / "cut.ply")))
+    (note,) = [w for w in found.warnings if w.startswith("no feet at the bottom")]
+    assert "0.78x the hull area" in note and "may reach above the knee" in note
+    assert found.legs[0].calf_girth_cm == pytest.approx(38.7, abs=0.1)
+
+
+def test_lower_legs_with_feet_have_no_feet_warning(pair):
+    from calfsim.geometry import orient_scan
+
+    found = find_legs(orient_scan(pair.vertices, pair.faces))
+    assert not any(w.startswith("no feet") for w in found.warnings)
+
+
 def test_whole_body_with_one_leg_is_refused(tmp_path, legs):
     body = trimesh.util.concatenate([legs[Side.LEFT], torso()])
     scan = load_scan(export(body, tmp_path / "one_leg.obj"))

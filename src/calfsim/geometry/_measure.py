@@ -86,6 +86,11 @@ _MAX_AXIS_DISTANCE_M = 0.10
 #: A calf bulge stands at least this much above the narrowing below the knee (the three test
 #: scans: 1.0-2.1 cm); smaller bumps are scanner noise.
 _CALF_PROMINENCE_M = 0.003
+#: Sections compared to tell whether a lower-leg scan stands on its feet, and the hull-area
+#: ratio of a footprint to the ankle above it (feet 2-4x; a leg cut above the ankle ~1x); the
+#: same test as the feet end of ``orient_scan``.
+_FOOTPRINT_LEVELS_M = np.array([0.015, 0.12])
+_FOOTPRINT_RATIO = 1.5
 #: Spacing of the reported girth profile (5 mm: finer than a tape is placed).
 PROFILE_STEP_M = 0.005
 
@@ -585,6 +590,24 @@ def _measure_leg(
     )
 
 
+def _footprint_ratio(mesh: _Mesh) -> float:
+    """Hull area of all sections 1.5 cm above the floor over that 12 cm up (feet: 2-4)."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    loops = mesh.cut(np.array([0.0, 0.0, 1.0]), _FOOTPRINT_LEVELS_M)
+    areas = []
+    for level in range(_FOOTPRINT_LEVELS_M.size):
+        idx = np.flatnonzero(loops.level == level)
+        if idx.size == 0:
+            return math.nan
+        points = np.concatenate([loops.points(int(i))[:, :2] for i in idx])
+        try:
+            areas.append(float(ConvexHull(points).volume))  # in 2D, the "volume" is the area
+        except QhullError:
+            return math.nan
+    return areas[0] / areas[1] if areas[1] > 0 else math.nan
+
+
 def find_legs(scan: ScanMesh) -> LegsFound:
     """Find both legs of a scan and measure their ankle, calf and knee girths.
 
@@ -635,6 +658,15 @@ def find_legs(scan: ScanMesh) -> LegsFound:
             f"the scan is not watertight ({scan.n_open_edges} open edges): girths are measured "
             "only where a section closes"
         )
+    if not scan.is_whole_body:
+        ratio = _footprint_ratio(mesh)
+        if not ratio >= _FOOTPRINT_RATIO:  # also NaN: nothing to compare
+            notes.append(
+                "no feet at the bottom of this lower-leg scan (the section 1.5 cm above its "
+                f"lowest point has {ratio:.2f}x the hull area of the one 12 cm up; a footprint "
+                f"has {_FOOTPRINT_RATIO:g}x or more): levels are heights above its lowest point, "
+                "not the floor, and the calf window (up to 50 cm) may reach above the knee"
+            )
     if np.mean(counts == 2) >= 0.5:
         levels = np.flatnonzero(counts == 2)
         keep = big[np.isin(loops.level[big], levels)]
