@@ -402,6 +402,17 @@ def test_declared_huge_glb_accessor_is_refused_instantly(write, pair):
     refused_within(path, r"declares 1,000,000,000 faces")
 
 
+def test_glb_triangle_strip_counts_one_triangle_per_index(write, pair):
+    """A strip of n indices makes n - 2 triangles, three times what n // 3 would say."""
+
+    def strip(doc: dict) -> None:
+        doc["meshes"][0]["primitives"][0]["mode"] = 5
+
+    path = write("strip.glb", glb_bytes(pair.vertices, pair.faces, edit=strip))
+    n = 3 * len(pair.faces)
+    refused_within(path, rf"declares {n - 2:,} faces", max_faces=n - 3)
+
+
 def test_glb_drawing_one_mesh_from_many_nodes_is_counted_per_use(write, pair):
     """Instancing: 200 nodes draw the 37k-triangle mesh, 7.5M triangles from a 0.5 MB file."""
     path = write("instanced.glb", glb_bytes(pair.vertices, pair.faces, n_nodes=200))

@@ -343,7 +343,10 @@ def _gltf_counts(path: Path, name: str, size: int, max_bytes: int) -> tuple[int 
                 position = attributes.get("POSITION")
                 index = prim.get("indices", position)
                 if index is not None:
-                    faces += times * (int(accessors[index]["count"]) // 3)
+                    count = int(accessors[index]["count"])
+                    # TRIANGLES (4, the default) use 3 indices each; a strip or fan (5, 6) one
+                    strip = int(prim.get("mode", 4)) in (5, 6)
+                    faces += times * (max(count - 2, 0) if strip else count // 3)
                 if position is not None:
                     vertices += times * int(accessors[position]["count"])
         return faces, vertices
