@@ -112,6 +112,12 @@ export function legsFromSummary(summary) {
   return out;
 }
 
+/** Height of the highest girth level above the floor (about the knee), m, or null. */
+function kneeHeight(summary) {
+  const heights = Object.values(summary.legs || {}).flatMap((leg) => leg.level_heights_m || []);
+  return heights.length ? Math.max(...heights) : null;
+}
+
 function fmt(cm, digits = 1) {
   if (state.unit === 'in') return `${(cm / CM_PER_INCH).toFixed(digits)} in`;
   return `${cm.toFixed(digits)} cm`;
@@ -192,6 +198,38 @@ async function viewer() {
   return state.viewer;
 }
 
+async function fetchGlb(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw Object.assign(new Error('no model'), { problems: await readError(response) });
+  return response.arrayBuffer();
+}
+
+async function show(summary, { glb } = {}) {
+  state.summary = summary;
+  state.legs = legsFromSummary(summary);
+  state.leg = state.legs.left ? 'left' : Object.keys(state.legs)[0];
+  const id = summary.simulation_id ?? summary.id;
+  const url = summary.glb_url || `/api/simulations/${id}/legs.glb`;
+  busy(true, 'Loading your 3D legs…');
+  const buffer = glb || fetchGlb(url); // download while three.js loads
+  const v = await viewer();
+  await v.load(await buffer, { kneeHeightM: kneeHeight(summary) });
+  performance.mark('calfsim-glb-loaded');
+  v.setState({ week: state.week, band: state.band });
+  $('viewer-overlay').classList.add('hidden');
+  $('viewer-legend').classList.remove('hidden');
+  $('week').disabled = false;
+  drawLegChart();
+  updateReadout();
+  $('notes').textContent = (summary.notes || summary.prediction?.notes || []).join(' ');
+  if (id) history.replaceState(null, '', `?simulation=${encodeURIComponent(id)}`);
+  // Ready when the first frame with the legs has been drawn (shaders compiled, buffers up).
+  await new Promise((resolve) => { requestAnimationFrame(() => requestAnimationFrame(resolve)); });
+  performance.mark('calfsim-ready');
+  document.body.dataset.viewerReady = String(Date.now());
+  afterFrame();
+}
+
 async function simulate(event) {
   event.preventDefault();
   showErrors([]);
@@ -202,34 +240,23 @@ async function simulate(event) {
     showErrors([error.message]);
     return;
   }
-  const viewerReady = viewer(); // load three.js while the server works
+  viewer(); // load three.js while the server works
+  performance.mark('calfsim-submit');
   try {
     if (state.mode === 'scan') {
       const file = $('f-scan').files[0];
       if (!file) throw Object.assign(new Error('no file'), { problems: ['Choose a scan file first.'] });
       busy(true, 'Measuring your scan…');
       const measured = await uploadScan(file);
-      $('scan-status').textContent = measured.legs
-        ? `Scan measured: ${Object.keys(measured.legs).join(' and ')} leg found.` : 'Scan measured.';
-      request.scan_id = measured.scan_id ?? measured.id;
+      const found = Object.values(measured.legs || {}).map((leg) => leg.side).filter(Boolean);
+      $('scan-status').textContent = found.length
+        ? `Scan measured: ${found.join(' and ')} leg found.` : 'Scan measured.';
+      request.scan_id = measured.scan_id;
     }
     busy(true, 'Simulating thousands of virtual patients and shaping your legs…');
     const summary = await postJson('/api/simulate', request);
-    state.summary = summary;
-    state.legs = legsFromSummary(summary);
-    state.leg = state.legs.left ? 'left' : Object.keys(state.legs)[0];
-    const url = summary.glb_url || summary.urls?.glb || `/api/simulations/${summary.id}/legs.glb`;
-    busy(true, 'Loading your 3D legs…');
-    const v = await viewerReady;
-    await v.load(url);
-    v.setState({ week: state.week, band: state.band });
-    $('viewer-overlay').classList.add('hidden');
-    $('viewer-legend').classList.remove('hidden');
-    $('week').disabled = false;
-    drawLegChart();
-    updateReadout();
-    $('notes').textContent = (summary.notes || summary.prediction?.notes || []).join(' ');
-    document.body.dataset.viewerReady = String(Date.now());
+    performance.mark('calfsim-simulated');
+    await show(summary);
   } catch (error) {
     showErrors(error.problems || [`Something went wrong: ${error.message}`]);
   } finally {
@@ -237,18 +264,53 @@ async function simulate(event) {
   }
 }
 
+/** Show a stored simulation named in the address (?simulation=ID), e.g. after a reload. */
+async function showStored() {
+  const id = new URLSearchParams(window.location.search).get('simulation');
+  if (!id || !/^[0-9a-f]{32}$/.test(id)) return;
+  try {
+    busy(true, 'Loading your simulation…');
+    // The summary, the model and three.js load in parallel.
+    const glb = fetchGlb(`/api/simulations/${id}/legs.glb`);
+    glb.catch(() => {}); // reported through show() if the summary loads
+    viewer();
+    const response = await fetch(`/api/simulations/${id}`);
+    if (!response.ok) throw Object.assign(new Error('gone'), { problems: await readError(response) });
+    await show(await response.json(), { glb });
+  } catch (error) {
+    showErrors(error.problems || [`Could not load the simulation: ${error.message}`]);
+  } finally {
+    busy(false);
+  }
+}
+
 form.addEventListener('submit', simulate);
 
+/**
+ * Once the frame showing the current state is drawn (the frame after the one rendered), run
+ * `then` and publish the state as body[data-shown] ("week-band-view-xray"), for tests.
+ */
+function afterFrame(then) {
+  const shown = `${state.week}-${state.band}-${state.viewer?.view || 'back'}-${$('xray').checked ? 1 : 0}`;
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    if (then) then();
+    document.body.dataset.shown = shown;
+  }));
+}
+
 $('week').addEventListener('input', () => {
+  performance.mark('calfsim-slider-input');
   state.week = Number($('week').value);
   state.viewer?.setState({ week: state.week });
   updateReadout();
+  afterFrame(() => performance.measure('calfsim-slider', 'calfsim-slider-input'));
 });
 for (const radio of document.querySelectorAll('input[name="band"]')) {
   radio.addEventListener('change', () => {
     state.band = radio.value;
     state.viewer?.setState({ band: state.band });
     updateReadout();
+    afterFrame();
   });
 }
 for (const button of document.querySelectorAll('[data-view]')) {
@@ -256,6 +318,17 @@ for (const button of document.querySelectorAll('[data-view]')) {
   button.addEventListener('click', () => {
     for (const b of document.querySelectorAll('[data-view]')) b.setAttribute('aria-pressed', String(b === button));
     state.viewer?.setView(button.dataset.view);
+    afterFrame();
   });
 }
-$('xray').addEventListener('change', () => state.viewer?.setXray($('xray').checked));
+$('xray').addEventListener('change', () => {
+  state.viewer?.setXray($('xray').checked);
+  afterFrame();
+});
+
+// Create the viewer (and compile its shaders) while the person types.
+if (new URLSearchParams(window.location.search).has('simulation')) {
+  showStored();
+} else {
+  (window.requestIdleCallback || ((f) => setTimeout(f, 200)))(() => { viewer(); });
+}

@@ -47,11 +47,29 @@ export function blendAt(list, day) {
   return {};
 }
 
+/** Whether WebGL runs in software (SwiftShader, llvmpipe): then frames are expensive. */
+function isSoftwareGl() {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    const info = gl && gl.getExtension('WEBGL_debug_renderer_info');
+    const name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+    gl?.getExtension('WEBGL_lose_context')?.loseContext();
+    return /swiftshader|llvmpipe|softpipe|software/i.test(name);
+  } catch {
+    return false;
+  }
+}
+
 export class LegViewer {
   constructor(container) {
     this.container = container;
-    this.renderer = new THREE.WebGLRenderer({ antialias: true, alpha: true, preserveDrawingBuffer: true });
-    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
+    // Software WebGL (headless browsers, machines without a GPU) draws a frame of the legs in
+    // ~0.5 s with 4x multisampling and ~0.15 s without: it gets no antialiasing.
+    this.isSoftware = isSoftwareGl();
+    this.renderer = new THREE.WebGLRenderer({
+      antialias: !this.isSoftware, alpha: true, preserveDrawingBuffer: true,
+    });
+    this.renderer.setPixelRatio(this.isSoftware ? 1 : Math.min(window.devicePixelRatio || 1, 2));
     this.renderer.outputColorSpace = THREE.SRGBColorSpace;
     this.renderer.domElement.setAttribute('aria-label', 'Both legs in 3D: drag to turn, pinch or scroll to zoom');
     this.renderer.domElement.setAttribute('role', 'img');
@@ -68,6 +86,13 @@ export class LegViewer {
     const fill = new THREE.DirectionalLight(0xffffff, 0.8);
     fill.position.set(2, 1, 2);
     this.scene.add(fill);
+    this.materials = {
+      skin: new THREE.MeshStandardMaterial({ color: SKIN_COLOR, roughness: 0.72, metalness: 0 }),
+      muscle: new THREE.MeshStandardMaterial({ color: MUSCLE_COLOR, roughness: 0.6, metalness: 0 }),
+      ghost: new THREE.MeshBasicMaterial({
+        color: GHOST_COLOR, transparent: true, opacity: 0.45, depthWrite: false, side: THREE.BackSide,
+      }),
+    };
     this.model = null;
     this.skins = [];
     this.muscles = [];
@@ -78,6 +103,38 @@ export class LegViewer {
     this.xray = false;
     new ResizeObserver(() => this.resize()).observe(container);
     this.resize();
+    this.warmedUp = this.warmUp();
+  }
+
+  /**
+   * Compile the shaders and draw once with stand-in meshes like the legs' (two morph targets).
+   * Software WebGL needs seconds for its first shaders; this runs while the model downloads
+   * (or the server simulates) instead of after it.
+   */
+  async warmUp() {
+    const scene = new THREE.Scene();
+    scene.add(...this.scene.children.filter((o) => o.isLight).map((light) => light.clone()));
+    const geometry = new THREE.BufferGeometry();
+    const triangle = new THREE.Float32BufferAttribute([0, 0, 0, 0.01, 0, 0, 0, 0.01, 0], 3);
+    geometry.setAttribute('position', triangle);
+    geometry.setAttribute('normal', new THREE.Float32BufferAttribute([0, 0, 1, 0, 0, 1, 0, 0, 1], 3));
+    geometry.morphAttributes.position = [triangle.clone(), triangle.clone()];
+    geometry.morphTargetsRelative = true;
+    const meshes = [
+      new THREE.Mesh(geometry, this.materials.skin),
+      new THREE.Mesh(geometry, this.materials.muscle),
+      new THREE.Mesh(new THREE.BufferGeometry().copy(geometry).setAttribute('position', triangle.clone()), this.materials.ghost),
+    ];
+    meshes[2].geometry.morphAttributes = {};
+    for (const mesh of meshes) { mesh.frustumCulled = false; scene.add(mesh); }
+    try {
+      await this.renderer.compileAsync(scene, this.camera);
+      this.renderer.render(scene, this.camera);
+    } finally {
+      geometry.dispose();
+      meshes[2].geometry.dispose();
+      this.render();
+    }
   }
 
   resize() {
@@ -100,24 +157,29 @@ export class LegViewer {
     this.model.traverse((o) => {
       if (o.isMesh) {
         o.geometry.dispose();
-        for (const m of [].concat(o.material)) m.dispose();
+        for (const m of [].concat(o.material)) if (!Object.values(this.materials).includes(m)) m.dispose();
       }
     });
+    this.materials = {
+      skin: new THREE.MeshStandardMaterial({ color: SKIN_COLOR, roughness: 0.72, metalness: 0 }),
+      muscle: new THREE.MeshStandardMaterial({ color: MUSCLE_COLOR, roughness: 0.6, metalness: 0 }),
+      ghost: new THREE.MeshBasicMaterial({
+        color: GHOST_COLOR, transparent: true, opacity: 0.45, depthWrite: false, side: THREE.BackSide,
+      }),
+    };
     this.model = null;
     this.skins = [];
     this.muscles = [];
     this.ghosts = [];
   }
 
-  async load(url) {
-    const gltf = await new GLTFLoader().loadAsync(url);
+  /** Load a GLB from a URL or an ArrayBuffer (already downloaded). */
+  async load(source, { kneeHeightM = null } = {}) {
+    const loader = new GLTFLoader();
+    const gltf = typeof source === 'string' ? await loader.loadAsync(source) : await loader.parseAsync(source, '');
     this.dispose();
     const model = gltf.scene;
-    const skinMaterial = new THREE.MeshStandardMaterial({ color: SKIN_COLOR, roughness: 0.72, metalness: 0 });
-    const muscleMaterial = new THREE.MeshStandardMaterial({ color: MUSCLE_COLOR, roughness: 0.6, metalness: 0 });
-    const ghostMaterial = new THREE.MeshBasicMaterial({
-      color: GHOST_COLOR, transparent: true, opacity: 0.45, depthWrite: false, side: THREE.BackSide,
-    });
+    const { skin: skinMaterial, muscle: muscleMaterial, ghost: ghostMaterial } = this.materials;
     const meshes = [];
     model.traverse((o) => { if (o.isMesh) meshes.push(o); });
     for (const mesh of meshes) {
@@ -150,6 +212,8 @@ export class LegViewer {
     this.model = model;
     this.bands = this.skins[0]?.userData.bands || {};
     const box = new THREE.Box3().setFromObject(model);
+    // A whole-body scan: frame the lower legs (floor to a little above the knees).
+    if (kneeHeightM && box.max.y > kneeHeightM * 1.6) box.max.y = box.min.y + kneeHeightM * 1.25;
     this.center = box.getCenter(new THREE.Vector3());
     this.size = box.getSize(new THREE.Vector3());
     this.controls.target.copy(this.center);
@@ -188,7 +252,9 @@ export class LegViewer {
       skin.material.needsUpdate = true;
     }
     for (const m of this.muscles) m.visible = on;
-    this.render();
+    // Through a see-through skin the ghost would tint the whole leg: hide it meanwhile.
+    for (const g of this.ghosts) g.visible = !on;
+    this.update();
   }
 
   /** Show week `week` (may be fractional) of band `band` on every morphing mesh. */
@@ -203,7 +269,8 @@ export class LegViewer {
     const day = this.week * 7;
     for (const mesh of [...this.skins, ...this.muscles]) {
       const { bands } = mesh.userData;
-      if (!bands) continue;
+      // Hidden meshes (the muscles without x-ray) are updated when they are shown.
+      if (!bands || !mesh.visible) continue;
       const list = bands[this.band] || bands.median;
       showBlend(mesh, blendAt(list, day));
     }
