@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 NPM        ?= npm
 NODE_STAMP := node_modules/.package-lock.json
+CHROMIUM   ?= /usr/bin/chromium
 
 # mediapipe 0.10.21 (the photo try-on's pose model) is installed without its dependencies: its
 # metadata pins numpy<2, but it runs unchanged on numpy 2 (docs/decisions.md, docs/photo.md).
@@ -34,7 +35,18 @@ run: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/calfsim serve --host 127.0.0.1 --port 8000 --db sqlite:///out/calfsim.sqlite3
 
 ## Set up and run the whole suite: lint, types, import layers, tests.
-test: $(STAMP) $(NODE_STAMP) lint typecheck imports unit
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) lint typecheck imports unit
+
+# Debian's Chromium for the browser tests (tests/web/browser, driven by Python playwright; never
+# `playwright install`). Installed when missing and we are root with apt-get (as in CI);
+# otherwise the browser tests skip and say why.
+$(CHROMIUM):
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "apt-get install chromium (browser tests)"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+		echo "warning: $(CHROMIUM) is missing and cannot be installed here (needs root and apt-get); the browser tests will be skipped" >&2; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks scripts
