@@ -1,10 +1,11 @@
 """Load test of ``POST /api/predict``: 20 concurrent clients against a real server.
 
 Starts ``calfsim serve`` in a subprocess (SQLite in a temporary folder), waits until it
-answers, warms it up, then lets ``--clients`` clients send requests back to back (a closed
-loop: each client sends its next request when the previous one is answered) until
-``--requests`` have been answered. Every request carries a different protocol (random calf
-girths and doses around the shipped example), so nothing can be answered from a cache.
+answers, warms it up, then lets ``--clients`` clients send requests (a closed loop: each
+client sends its next request when the previous one is answered, at once or after
+``--think-ms`` on average) until ``--requests`` have been answered. Every request carries a
+different protocol (random calf girths and doses around the shipped example), so nothing can
+be answered from a cache.
 Prints the latency percentiles and the throughput of each run, and the median over runs.
 
 Usage::
@@ -65,7 +66,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-async def _run(url: str, bodies: list[bytes], n_clients: int, n_requests: int) -> dict[str, Any]:
+async def _run(
+    url: str, bodies: list[bytes], n_clients: int, n_requests: int, think_s: float = 0.0
+) -> dict[str, Any]:
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     next_index = 0
@@ -87,6 +90,9 @@ async def _run(url: str, bodies: list[bytes], n_clients: int, n_requests: int) -
                     status = type(exc).__name__
                 latencies.append(time.perf_counter() - start)
                 statuses[status] = statuses.get(status, 0) + 1
+                if think_s:
+                    # A person reading the answer: random, so clients do not march in step.
+                    await asyncio.sleep(random.uniform(0.5, 1.5) * think_s)
 
         started = time.perf_counter()
         await asyncio.gather(*(one_client() for _ in range(n_clients)))
@@ -126,6 +132,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=None, help="n_samples (server default)")
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="pause of each client between answer and next request (mean; 0: back to back)",
+    )
     parser.add_argument("--url", default=None, help="an already running server instead")
     args = parser.parse_args()
 
@@ -161,7 +173,9 @@ def main() -> None:
             asyncio.run(_run(url, bodies, args.clients, 4 * args.clients))  # warm-up
             results = []
             for i in range(args.runs):
-                result = asyncio.run(_run(url, bodies, args.clients, args.requests))
+                result = asyncio.run(
+                    _run(url, bodies, args.clients, args.requests, args.think_ms / 1000)
+                )
                 results.append(result)
                 print(json.dumps({"run": i + 1, **{k: _round(v) for k, v in result.items()}}))
         finally:
@@ -172,6 +186,7 @@ def main() -> None:
     summary = {
         "clients": args.clients,
         "workers": args.workers,
+        "think_ms": args.think_ms,
         "query": query,
         "median_p50_ms": statistics.median(r["p50_ms"] for r in results),
         "median_p95_ms": statistics.median(r["p95_ms"] for r in results),
