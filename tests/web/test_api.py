@@ -18,7 +18,7 @@ def _fields(response: Any) -> list[str | None]:
 
 
 def test_predict_equals_the_library_contract(client: TestClient, protocol: dict[str, Any]) -> None:
-    response = client.post("/api/predict?seed=3&n_samples=500", json=protocol)
+    response = client.post("/api/predict?seed=3&n_samples=500&profile=true", json=protocol)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     expected = prediction_to_dict(predict(parse_protocol(protocol), n_samples=500, rng=3))
@@ -29,11 +29,11 @@ def test_predict_equals_the_library_contract(client: TestClient, protocol: dict[
 def test_predict_default_samples_and_profile_switch(
     client: TestClient, protocol: dict[str, Any]
 ) -> None:
-    full = client.post("/api/predict", json=protocol).json()
-    assert full["samples"] == 300  # the test app's predict_n_samples
-    assert "profile" in full["legs"]["left"]
-    lean = client.post("/api/predict?profile=false", json=protocol).json()
+    lean = client.post("/api/predict", json=protocol).json()
+    assert lean["samples"] == 300  # the test app's predict_n_samples
     assert "profile" not in lean["legs"]["left"]
+    full = client.post("/api/predict?profile=true", json=protocol).json()
+    assert "profile" in full["legs"]["left"]
     assert lean["legs"]["left"]["calf_girth_cm"] == full["legs"]["left"]["calf_girth_cm"]
 
 
