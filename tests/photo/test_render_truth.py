@@ -251,3 +251,32 @@ def test_each_side_moves_by_the_3d_amount(truth, warped):
         # narrows the medial side somewhat more than the 3D change of this mesh).
         assert np.all(error < change_3d)
         assert error.sum() < 0.7 * change_3d.sum()
+
+
+def test_a_side_view_is_refused_with_advice(mediapipe_ok):
+    from calfsim.errors import InvalidInputError
+    from calfsim.io import load_scan
+    from calfsim.photo import ADVICE, find_legs_in_photo, silhouette_change, tryon_photo
+    from calfsim.render import MeshCamera, render_meshes
+
+    _renderer_or_skip()
+    scan = load_scan(asset(SCANS / "makehuman-base.obj"))
+    height_m = float(scan.vertices_m[:, 2].max())
+    camera = MeshCamera(view="side", center_m=(0.0, 0.0, height_m / 2), height_m=height_m * 1.04)
+    rgba = render_meshes(
+        [(scan.vertices_m, scan.faces, SKIN_RGBA)],
+        camera=camera,
+        size=(600, 1200),
+        background_rgba=(0.55, 0.6, 0.65, 1.0),
+    )
+    rgb = np.ascontiguousarray(rgba[..., :3])
+    legs = find_legs_in_photo(rgb)
+    assert legs.usable_sides == ()
+    reasons = {finding.reason for finding in legs.legs.values()}
+    assert "view" in reasons
+    anatomy = build_leg_anatomy(LegMeasurements(calf_girth_cm=36.0), Patient(), side=Side.LEFT)
+    change = silhouette_change(anatomy, girth_cm_target=anatomy.girth_cm * 0.95)
+    with pytest.raises(InvalidInputError) as info:
+        tryon_photo(rgb, {Side.LEFT: change}, legs=legs)
+    assert info.value.field == "photo"
+    assert ADVICE[legs.legs[Side.LEFT].reason] in info.value.message

@@ -30,6 +30,7 @@ from calfsim.photo._landmarks import (
     Landmark,
     is_inside,
     leg_problem,
+    view_problem,
 )
 
 __all__ = [
@@ -448,6 +449,13 @@ def find_legs_in_photo(rgb: NDArray[np.uint8], *, view: str = "auto") -> PhotoLe
         problems[side] = leg_problem(
             side, landmarks[f"{s}_hip"], landmarks[f"{s}_knee"], landmarks[f"{s}_ankle"]
         )
+    shins = [
+        float(np.hypot(*np.subtract(landmarks[f"{s}_ankle"].xy, landmarks[f"{s}_knee"].xy)))
+        for s in ("left", "right")
+    ]
+    turned = view_problem(landmarks["left_hip"], landmarks["right_hip"], max(shins))
+    if turned is not None:
+        problems = {side: problems[side] or turned for side in problems}
     legs: dict[Side, LegFinding] = {}
     for side in (Side.LEFT, Side.RIGHT):
         problem = problems[side]

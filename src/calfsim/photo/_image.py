@@ -199,7 +199,7 @@ def _jpeg_scan_start(data: bytes) -> int | None:
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
             pos += 2
             continue
-        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        length = int(struct.unpack(">H", data[pos + 2 : pos + 4])[0])
         if marker == 0xDA:  # start of scan
             return pos + 2 + length
         pos += 2 + length

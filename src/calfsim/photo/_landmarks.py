@@ -27,6 +27,7 @@ __all__ = [
     "is_inside",
     "knee_bend_deg",
     "leg_problem",
+    "view_problem",
 ]
 
 #: Landmarks reported for each leg, from the hip down.
@@ -42,6 +43,9 @@ MAX_KNEE_BEND_DEG = 25.0
 MAX_TILT_DEG = 20.0
 #: Shortest knee-ankle distance, pixels, for the contour to be traced usefully.
 MIN_LOWER_LEG_PX = 60.0
+#: Smallest distance between the hips relative to the knee-ankle length in a front or back view
+#: (about 0.4-0.7 facing the camera, near 0 turned sideways).
+MIN_HIP_SPACING_RATIO = 0.15
 #: Landmarks must lie this far (fraction of the side) inside the photo.
 _BORDER_FRAC = 0.005
 
@@ -166,5 +170,39 @@ def leg_problem(
             "small",
             f"the {side.value} lower leg is only {length:.0f} pixels long "
             f"(at least {MIN_LOWER_LEG_PX:g})",
+        )
+    return None
+
+
+def view_problem(
+    left_hip: Landmark,
+    right_hip: Landmark,
+    lower_leg_px: float,
+) -> tuple[str, str] | None:
+    """Why the view is unsuitable (turned sideways), as ``(reason, message)``; None if fine.
+
+    Parameters
+    ----------
+    left_hip, right_hip : Landmark
+    lower_leg_px : float
+        A knee-ankle distance of the photo, pixels.
+
+    Examples
+    --------
+    >>> def hip(name, x):
+    ...     return Landmark(name=name, x_px=x, y_px=300, visibility=0.99, is_in_image=True)
+    >>> view_problem(hip("left_hip", 250), hip("right_hip", 200), 180.0) is None
+    True
+    >>> view_problem(hip("left_hip", 205), hip("right_hip", 200), 180.0)[0]
+    'view'
+    """
+    if not (left_hip.is_seen() and right_hip.is_seen()) or lower_leg_px <= 0:
+        return None
+    spacing = abs(left_hip.x_px - right_hip.x_px) / lower_leg_px
+    if spacing < MIN_HIP_SPACING_RATIO:
+        return (
+            "view",
+            f"the hips are only {spacing:.2f} x the lower leg apart: the person seems turned "
+            "sideways",
         )
     return None
