@@ -474,11 +474,23 @@ def test_vertex_limit_applies_to_obj(tmp_path, pair):
     n = len(pair.vertices)
     refused_within(
         path,
-        rf"declares {n:,} vertices, more than the limit of {n - 1:,}",
+        rf"declares {n:,} vertices \(its most numerous of v, vt and vn lines\), more than the "
+        rf"limit of {n - 1:,}",
         limit_bytes=4 * 2**20,
         max_vertices=n - 1,
     )
     assert MAX_SCAN_VERTICES == 3 * MAX_SCAN_FACES
+
+
+def test_obj_normals_count_toward_the_vertex_limit(write):
+    """3.1M vertex normals and one triangle: trimesh would hold them all (~6.6x the text)."""
+    head = b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n"
+    path = write("normals.obj", head + b"vn 0 0 1\n" * 3_100_000)
+    refused_within(
+        path,
+        r"declares 3,100,000 vertices \(its most numerous of v, vt and vn lines\), more than",
+        limit_bytes=4 * 2**20,
+    )
 
 
 def test_ascii_stl_faces_are_counted_once(tmp_path, pair):

@@ -77,13 +77,15 @@ def _text_stats(path: Path, offset: int = 0) -> tuple[int, int, int]:
     """Scan a text mesh file in chunks with numpy: what its lines will become.
 
     Returns ``(triangles, vertex_lines, tokens)``: the triangles of the OBJ face lines
-    (``f a b c d ...`` becomes ``n - 2`` triangles, as a fan), the OBJ vertex lines
-    (``v x y z``), and all whitespace-separated tokens after ``offset`` (for ASCII PLY). A
-    polygon line can hide thousands of triangles, so counting lines alone would not bound
-    the parsed size. Only lines starting exactly with ``f `` / ``v `` count: the reader ignores
-    others (indented or tab-separated keywords).
+    (``f a b c d ...`` becomes ``n - 2`` triangles, as a fan), the most numerous kind of OBJ
+    vertex line (``v``, ``vt`` or ``vn``: the reader keeps each kind in an array), and all
+    whitespace-separated tokens after ``offset`` (for ASCII PLY). A polygon line can hide
+    thousands of triangles, so counting lines alone would not bound the parsed size. Only lines
+    starting exactly with the keyword and a space count: the reader ignores others (indented or
+    tab-separated keywords).
     """
-    triangles = vertex_lines = tokens = 0
+    triangles = tokens = 0
+    kinds = np.zeros(3, np.int64)  # lines of v, vt, vn
     tail = b""
     with path.open("rb") as fh:
         fh.seek(offset)
@@ -108,14 +110,17 @@ def _text_stats(path: Path, offset: int = 0) -> tuple[int, int, int]:
                 per_line = below[ends] - below[starts]
                 long_enough = ends > starts + 1
                 second = a[np.minimum(starts + 1, a.size - 1)]
+                third = a[np.minimum(starts + 2, a.size - 1)]
                 is_face = long_enough & (a[starts] == ord("f")) & (second == 32)
-                is_vertex = long_enough & (a[starts] == ord("v")) & (second == 32)
+                is_v = long_enough & (a[starts] == ord("v"))
+                kinds[0] += np.count_nonzero(is_v & (second == 32))
+                kinds[1] += np.count_nonzero(is_v & (second == ord("t")) & (third == 32))
+                kinds[2] += np.count_nonzero(is_v & (second == ord("n")) & (third == 32))
                 triangles += int(np.clip(per_line[is_face] - 3, 0, None).sum())
-                vertex_lines += int(np.count_nonzero(is_vertex))
                 tokens += int(below[-1])
             if not block:
                 break
-    return triangles, vertex_lines, tokens
+    return triangles, int(kinds.max()), tokens
 
 
 #: Bytes of the PLY scalar types.
@@ -580,9 +585,11 @@ def load_scan(
         (declared_vertices, max_vertices, "vertices"),
     ):
         if count is not None and count > limit:
+            kinds = " (its most numerous of v, vt and vn lines)" if suffix == ".obj" else ""
             raise MeshError(
-                f"{name}: the file declares {count:,} {what}, more than the limit of "
-                f"{limit:,}; decimate the scan (e.g. to 100k-1M faces) first"
+                f"{name}: the file declares {count:,} {what}{kinds if what == 'vertices' else ''}"
+                f", more than the limit of {limit:,}; decimate the scan (e.g. to 100k-1M faces) "
+                "first"
             )
     n_binary = _is_binary_stl(path, size) if suffix == ".stl" else None
     try:
