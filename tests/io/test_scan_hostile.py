@@ -469,6 +469,27 @@ def test_gltf_buffer_files_count_toward_the_byte_limit(tmp_path, pair):
     refused_within(path, r"the file and the buffer files it names hold .* more than the limit")
 
 
+def test_material_and_texture_files_named_in_a_scan_are_never_opened(tmp_path, pair):
+    """An OBJ ``mtllib`` and a PLY ``TextureFile`` naming a 200 MB file next to the scan (read
+    whole, it would show in the peak memory) or /dev/zero (endless) are ignored."""
+    sparse(tmp_path / "big.bin", b"", 200 * 2**20)
+    obj = export(pair, tmp_path / "legs.obj")
+    obj.write_bytes(b"mtllib big.bin\nmtllib /dev/zero\nusemtl skin\n" + obj.read_bytes())
+    ply = export(pair, tmp_path / "legs.ply")
+    data = ply.read_bytes()
+    after_format = data.index(b"\n", data.index(b"format")) + 1  # the format line stays second
+    ply.write_bytes(data[:after_format] + b"comment TextureFile big.bin\n" + data[after_format:])
+    for path in (obj, ply):
+        tracemalloc.start()
+        try:
+            scan = load_scan(path)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert scan.faces.shape[0] == len(pair.faces)
+        assert peak < 100 * 2**20
+
+
 def test_vertex_limit_applies_to_obj(tmp_path, pair):
     path = export(pair, tmp_path / "legs.obj")
     n = len(pair.vertices)
