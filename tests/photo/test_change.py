@@ -72,6 +72,8 @@ def test_protocol_bands_are_ordered(example_path):
             change = changes[side]
             ratios[band] = sum(change.ratios_at(change.calf_level_frac))
             assert change.label == f"day 84, {band}"
+            p10, median, p90 = change.girth_band_cm
+            assert p10 <= median <= p90 < change.girth_before_cm
         # p10 is the smaller leg: the silhouette narrows most.
         assert ratios["p10"] <= ratios["median"] <= ratios["p90"]
         assert ratios["median"] < 2.0

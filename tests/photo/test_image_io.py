@@ -44,6 +44,8 @@ def no_decoding(monkeypatch):
 
     monkeypatch.setattr(Image.Image, "load", refuse)
     monkeypatch.setattr(Image.Image, "convert", refuse)
+    cv2 = pytest.importorskip("cv2")
+    monkeypatch.setattr(cv2, "imdecode", refuse)
 
 
 def _refused(source, match):

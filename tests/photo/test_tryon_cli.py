@@ -54,6 +54,8 @@ def test_tryon_writes_the_after_photo_the_comparison_and_json(
         leg = record["legs"][side]
         assert leg["status"] == "warped"
         assert leg["calf_girth_after_cm"] < leg["calf_girth_before_cm"]
+        band = leg["calf_girth_band_cm"]
+        assert band["p10"] <= band["median"] <= band["p90"]
         levels = leg["levels"]
         assert len(levels) == 21 and levels[0]["level_frac"] == 0.0
         # The knee and the ankle do not move; the calf narrows on both sides.

@@ -83,6 +83,9 @@ class SilhouetteChange:
         Tape girth at the calf level before and after, cm.
     label : str
         What the change is, in words (e.g. ``"day 84, median"``).
+    girth_band_cm : tuple of 3 float or None
+        The predicted calf girth's p10, median and p90 on that day, cm (from a prediction), so
+        that a picture of one band can state the range.
 
     Examples
     --------
@@ -106,6 +109,7 @@ class SilhouetteChange:
     girth_before_cm: float
     girth_after_cm: float
     label: str = ""
+    girth_band_cm: tuple[float, float, float] | None = None
 
     def __post_init__(self) -> None:
         names = (
@@ -342,9 +346,12 @@ def silhouette_change_from_prediction(
         change = float(getattr(leg.head_volume_change_frac[head], band)[row])
         atrophy[head] = float(np.clip(-change, -_ATROPHY_LIMIT, _ATROPHY_LIMIT))
     anatomy = build_leg_anatomy(protocol.legs[side], protocol.patient, side=side)
-    return silhouette_change(
+    change = silhouette_change(
         anatomy, girth_cm_target=girth, gm_atrophy_frac=atrophy, label=f"day {day:g}, {band}"
     )
+    tape = leg.calf_girth_cm
+    band_cm = (float(tape.p10[row]), float(tape.median[row]), float(tape.p90[row]))
+    return dataclasses.replace(change, girth_band_cm=band_cm)
 
 
 def silhouette_changes(

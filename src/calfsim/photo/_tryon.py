@@ -315,6 +315,11 @@ def compare_image(
         caption += " Yellow line: the calf's outline before."
     girths = "; ".join(
         f"{side.value} calf girth {c.girth_before_cm:.1f} -> {c.girth_after_cm:.1f} cm"
+        + (
+            ""
+            if c.girth_band_cm is None
+            else f" (p10-p90 {c.girth_band_cm[0]:.1f}-{c.girth_band_cm[2]:.1f} cm)"
+        )
         for side, c in result.changes.items()
     )
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
@@ -393,6 +398,12 @@ def tryon_to_dict(result: TryOn, *, day: float, band: str) -> dict[str, Any]:
             entry["cm_per_px"] = _r(scale, 5)
             entry["calf_girth_before_cm"] = _r(change.girth_before_cm)
             entry["calf_girth_after_cm"] = _r(change.girth_after_cm)
+            if change.girth_band_cm is not None:
+                entry["calf_girth_band_cm"] = dict(
+                    zip(
+                        ("p10", "median", "p90"), (_r(v) for v in change.girth_band_cm), strict=True
+                    )
+                )
             levels = []
             for t in np.linspace(0.0, 1.0, _N_REPORT_LEVELS):
                 y = contour.knee_xy_px[1] + t * (contour.ankle_xy_px[1] - contour.knee_xy_px[1])
