@@ -20,13 +20,12 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
-from starlette.concurrency import run_in_threadpool
 
 from calfsim.errors import ExtrapolationWarning, InvalidInputError
 from calfsim.evidence import EvidenceBase, load_evidence
 from calfsim.io import IntakeIn, ProtocolIn, parse_intake, parse_protocol
 from calfsim.web._errors import WebError
-from calfsim.web._work import run_heavy
+from calfsim.web._work import run_compute, run_heavy
 
 __all__ = [
     "JSON_OBJECT",
@@ -255,8 +254,8 @@ async def api_predict(
     """Return the JSON of ``calfsim predict --json`` for the protocol in the body."""
     data = await read_json_body(request, what="protocol")
     samples = _samples(request, n_samples)
-    result = await run_in_threadpool(
-        predict_dict, data, n_samples=samples, seed=seed, profile=profile
+    result = await run_compute(
+        request, predict_dict, data, n_samples=samples, seed=seed, profile=profile
     )
     return JSONResponse(result)
 
@@ -302,8 +301,8 @@ def plan_pdf_bytes(data: Any, *, n_samples: int, seed: int) -> bytes:
 async def api_plan(request: Request, seed: Seed = 1, n_samples: Samples = None) -> JSONResponse:
     """Return the JSON of ``calfsim plan --json`` for the intake in the body."""
     data = await read_json_body(request, what="intake")
-    result = await run_in_threadpool(
-        plan_dict, data, n_samples=_samples(request, n_samples), seed=seed
+    result = await run_compute(
+        request, plan_dict, data, n_samples=_samples(request, n_samples), seed=seed
     )
     return JSONResponse(result)
 

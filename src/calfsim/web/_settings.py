@@ -51,6 +51,8 @@ class WebSettings(BaseModel):
         Virtual patients of ``/api/simulate``.
     simulate_n_around : int
         Vertices per ring of the model legs of ``/api/simulate`` (fewer: a smaller GLB).
+    max_concurrent_computations : int
+        Predictions and plans computed at once in one process (the rest wait in order).
     max_concurrent_simulations : int
         3D simulations run at once (each uses a core for seconds).
     max_queued_simulations : int
@@ -72,6 +74,7 @@ class WebSettings(BaseModel):
     predict_n_samples: int = Field(500, ge=100, le=20_000)
     simulate_n_samples: int = Field(2000, ge=100, le=20_000)
     simulate_n_around: int = Field(112, ge=32, le=512)
+    max_concurrent_computations: int = Field(2, ge=1, le=64)
     max_concurrent_simulations: int = Field(1, ge=1, le=16)
     max_queued_simulations: int = Field(4, ge=0, le=100)
     result_ttl_s: float = Field(24 * 3600.0, gt=0)
@@ -105,7 +108,10 @@ class WebSettings(BaseModel):
 
     @classmethod
     def from_env(cls, **overrides: Any) -> WebSettings:
-        """Build settings from ``CALFSIM_DB_URL``, ``CALFSIM_SECRET``, ``CALFSIM_NODE_MODULES``.
+        """Build settings from ``CALFSIM_<FIELD>`` variables (``CALFSIM_DB_URL``...).
+
+        Every field can be set so (``CALFSIM_PREDICT_N_SAMPLES=1000``); ``node_modules_dir``
+        is ``CALFSIM_NODE_MODULES``. Values are validated like arguments.
 
         Parameters
         ----------
@@ -115,13 +121,17 @@ class WebSettings(BaseModel):
         Returns
         -------
         WebSettings
+
+        Raises
+        ------
+        pydantic.ValidationError
+            Naming the field when a value is not accepted.
         """
         values: dict[str, Any] = {}
-        for name, env in (
-            ("db_url", "CALFSIM_DB_URL"),
-            ("secret", "CALFSIM_SECRET"),
-            ("node_modules_dir", "CALFSIM_NODE_MODULES"),
-        ):
+        for name in cls.model_fields:
+            env = (
+                "CALFSIM_NODE_MODULES" if name == "node_modules_dir" else f"CALFSIM_{name.upper()}"
+            )
             if os.environ.get(env):
                 values[name] = os.environ[env]
         values.update({k: v for k, v in overrides.items() if v is not None})

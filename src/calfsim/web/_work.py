@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 
 from calfsim.web._errors import WebError
 
-__all__ = ["heavy_limiter", "run_heavy"]
+__all__ = ["heavy_limiter", "run_compute", "run_heavy"]
 
 T = TypeVar("T")
 
@@ -62,3 +62,17 @@ async def run_heavy(request: Request, func: Callable[..., T], *args: Any, **kwar
         return await anyio.to_thread.run_sync(lambda: func(*args, **kwargs), limiter=limiter)
     finally:
         queue.waiting -= 1
+
+
+async def run_compute(request: Request, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a short CPU-bound call (a prediction, a plan) in a worker thread.
+
+    At most ``max_concurrent_computations`` run at once in this process (default 2, the
+    cores of these machines); the others wait in order instead of all sharing the cores and
+    the GIL and finishing late together. ``calfsim serve --workers`` adds processes.
+    """
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "compute_limiter", None)
+    if limiter is None:
+        limiter = anyio.CapacityLimiter(request.app.state.settings.max_concurrent_computations)
+        request.app.state.compute_limiter = limiter
+    return await anyio.to_thread.run_sync(lambda: func(*args, **kwargs), limiter=limiter)
