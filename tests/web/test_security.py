@@ -163,3 +163,37 @@ def test_placeholder_secret_is_refused() -> None:
 
     with pytest.raises(ValidationError, match="placeholder"):
         create_app(db_url="sqlite://", secret="changethis")
+
+
+def _upload(name: str, data: bytes, content_type: str) -> object:
+    import io
+
+    from fastapi import UploadFile
+    from starlette.datastructures import Headers
+
+    return UploadFile(
+        io.BytesIO(data),
+        size=len(data),
+        filename=name,
+        headers=Headers({"content-type": content_type}),
+    )
+
+
+def test_check_upload_photos_by_type_or_suffix() -> None:
+    import pytest
+
+    from calfsim.web._errors import WebError
+    from calfsim.web._security import check_upload
+
+    ok = {"a.jpg": "image/jpeg", "b.PNG": "application/octet-stream", "c": "image/png"}
+    expected = {"a.jpg": ".jpg", "b.PNG": ".png", "c": ".png"}
+    for name, content_type in ok.items():
+        upload = _upload(name, b"x" * 10, content_type)
+        assert check_upload(upload, kind="photo", max_bytes=100) == expected[name]  # type: ignore[arg-type]
+    with pytest.raises(WebError) as wrong:
+        check_upload(_upload("d.gif", b"GIF89a", "image/gif"), kind="photo", max_bytes=100)  # type: ignore[arg-type]
+    assert wrong.value.status == 415 and "JPEG or PNG" in wrong.value.message
+    with pytest.raises(WebError) as big:
+        check_upload(_upload("e.jpg", b"x" * 101, "image/jpeg"), kind="photo", max_bytes=100)  # type: ignore[arg-type]
+    assert big.value.status == 413 and "photos must be at most" in big.value.message
+    assert "(100 bytes)" in big.value.message
