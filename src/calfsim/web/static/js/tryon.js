@@ -201,7 +201,9 @@ async function viewer() {
 async function fetchGlb(url) {
   const response = await fetch(url);
   if (!response.ok) throw Object.assign(new Error('no model'), { problems: await readError(response) });
-  return response.arrayBuffer();
+  const buffer = await response.arrayBuffer();
+  performance.mark('calfsim-glb-downloaded');
+  return buffer;
 }
 
 async function show(summary, { glb } = {}) {
@@ -213,6 +215,7 @@ async function show(summary, { glb } = {}) {
   busy(true, 'Loading your 3D legs…');
   const buffer = glb || fetchGlb(url); // download while three.js loads
   const v = await viewer();
+  performance.mark('calfsim-viewer-created');
   await v.load(await buffer, { kneeHeightM: kneeHeight(summary) });
   performance.mark('calfsim-glb-loaded');
   v.setState({ week: state.week, band: state.band });
