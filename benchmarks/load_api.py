@@ -109,6 +109,23 @@ async def _run(
     }
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU time (user + system) of a process and its children, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.is_file():
+        pids += [int(x) for x in children.read_text().split()]
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def _wait_until_up(base: str, server: subprocess.Popen[bytes], timeout_s: float = 180) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -173,9 +190,16 @@ def main() -> None:
             asyncio.run(_run(url, bodies, args.clients, 4 * args.clients))  # warm-up
             results = []
             for i in range(args.runs):
+                cpu_before = _cpu_s(server.pid) if server is not None else None
                 result = asyncio.run(
                     _run(url, bodies, args.clients, args.requests, args.think_ms / 1000)
                 )
+                if server is not None and cpu_before is not None:
+                    # The server's own CPU per request: what the machine's cores must supply,
+                    # whatever else runs beside it.
+                    result["server_cpu_ms_per_request"] = (
+                        1000 * (_cpu_s(server.pid) - cpu_before) / result["n"]
+                    )
                 results.append(result)
                 print(json.dumps({"run": i + 1, **{k: _round(v) for k, v in result.items()}}))
         finally:
@@ -191,6 +215,9 @@ def main() -> None:
         "median_p50_ms": statistics.median(r["p50_ms"] for r in results),
         "median_p95_ms": statistics.median(r["p95_ms"] for r in results),
         "median_requests_per_s": statistics.median(r["requests_per_s"] for r in results),
+        "median_server_cpu_ms_per_request": statistics.median(
+            r.get("server_cpu_ms_per_request", float("nan")) for r in results
+        ),
         "load_average_1min": os.getloadavg()[0],
     }
     print(json.dumps({k: _round(v) for k, v in summary.items()}))
