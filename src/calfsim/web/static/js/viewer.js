@@ -47,29 +47,38 @@ export function blendAt(list, day) {
   return {};
 }
 
-/** Whether WebGL runs in software (SwiftShader, llvmpipe): then frames are expensive. */
-function isSoftwareGl() {
-  try {
-    const gl = document.createElement('canvas').getContext('webgl2');
-    const info = gl && gl.getExtension('WEBGL_debug_renderer_info');
-    const name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
-    gl?.getExtension('WEBGL_lose_context')?.loseContext();
-    return /swiftshader|llvmpipe|softpipe|software/i.test(name);
-  } catch {
-    return false;
+/** Whether a WebGL context runs in software (SwiftShader, llvmpipe): then frames are costly. */
+function isSoftwareGl(gl) {
+  const info = gl && gl.getExtension('WEBGL_debug_renderer_info');
+  const name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+  return /swiftshader|llvmpipe|softpipe|software/i.test(name);
+}
+
+/**
+ * A canvas and its WebGL2 context: without multisampling on software WebGL (a frame of the legs
+ * took ~0.5 s with 4x multisampling there and ~0.15 s without), with it on a GPU. The first
+ * context tells which; a second is made only on a GPU, where contexts are cheap.
+ */
+function makeContext() {
+  const attributes = { alpha: true, preserveDrawingBuffer: true, antialias: false };
+  let canvas = document.createElement('canvas');
+  let gl = canvas.getContext('webgl2', attributes);
+  const isSoftware = !gl || isSoftwareGl(gl);
+  if (gl && !isSoftware) {
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    canvas = document.createElement('canvas');
+    gl = canvas.getContext('webgl2', { ...attributes, antialias: true });
   }
+  return { canvas, gl, isSoftware };
 }
 
 export class LegViewer {
   constructor(container) {
     this.container = container;
-    // Software WebGL (headless browsers, machines without a GPU) draws a frame of the legs in
-    // ~0.5 s with 4x multisampling and ~0.15 s without: it gets no antialiasing.
-    this.isSoftware = isSoftwareGl();
-    this.renderer = new THREE.WebGLRenderer({
-      antialias: !this.isSoftware, alpha: true, preserveDrawingBuffer: true,
-    });
-    this.renderer.setPixelRatio(this.isSoftware ? 1 : Math.min(window.devicePixelRatio || 1, 2));
+    const { canvas, gl, isSoftware } = makeContext();
+    this.isSoftware = isSoftware;
+    this.renderer = new THREE.WebGLRenderer({ canvas, context: gl || undefined });
+    this.renderer.setPixelRatio(isSoftware ? 1 : Math.min(window.devicePixelRatio || 1, 2));
     this.renderer.outputColorSpace = THREE.SRGBColorSpace;
     this.renderer.domElement.setAttribute('aria-label', 'Both legs in 3D: drag to turn, pinch or scroll to zoom');
     this.renderer.domElement.setAttribute('role', 'img');
