@@ -12,13 +12,13 @@ import base64
 import hashlib
 import json
 import tempfile
+import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 import calfsim
 from calfsim.domain import Patient, RecentToxin, Sex, ToxinProduct
@@ -42,6 +42,7 @@ from calfsim.web._pages_guide import guide_context
 from calfsim.web._pages_plan_view import plan_view, screening_view
 from calfsim.web._pages_tryon import tryon_context
 from calfsim.web._security import require_csrf
+from calfsim.web._work import run_compute
 
 __all__ = ["router"]
 
@@ -51,6 +52,8 @@ router = APIRouter(include_in_schema=False)
 _PLAN_CACHE_SIZE = 16
 #: Virtual patients of a plan made for a page (the plan CLI's default is 4000).
 _PAGE_PLAN_SAMPLES = 2000
+#: Plans are made in worker threads: the cache is shared between them.
+_CACHE_LOCK = threading.Lock()
 
 
 def _render(
@@ -84,14 +87,17 @@ def _intake_key(intake: dict[str, Any]) -> str:
 def _make_plan(request: Request, intake: dict[str, Any]) -> Plan:
     """Parse and plan an intake (raises InvalidInputError), with a small per-app cache."""
     key = _intake_key(intake)
-    cache = _plan_cache(request)
-    if key in cache:
-        cache.move_to_end(key)
-        return cache[key]
+    with _CACHE_LOCK:
+        cache = _plan_cache(request)
+        cached = cache.get(key)
+        if cached is not None:
+            cache.move_to_end(key)
+            return cached
     plan = make_plan(parse_intake(intake), n_samples=_PAGE_PLAN_SAMPLES)
-    cache[key] = plan
-    while len(cache) > _PLAN_CACHE_SIZE:
-        cache.popitem(last=False)
+    with _CACHE_LOCK:
+        cache[key] = plan
+        while len(cache) > _PLAN_CACHE_SIZE:
+            cache.popitem(last=False)
     return plan
 
 
@@ -140,7 +146,7 @@ async def home(request: Request) -> HTMLResponse:
 @router.get("/guide", response_class=HTMLResponse)
 async def guide(request: Request) -> HTMLResponse:
     """Show the procedure guide: the source page's facts and the evidence, all cited."""
-    context = await run_in_threadpool(guide_context)
+    context = await run_compute(request, guide_context)
     return _render(request, "guide.html", context)
 
 
@@ -186,7 +192,7 @@ async def check_submit(request: Request) -> HTMLResponse:
     form = await _form(request)
     context = {**_form_context(), "values": form, "result": None, "errors": []}
     try:
-        context["result"] = await run_in_threadpool(_screen, form)
+        context["result"] = await run_compute(request, _screen, form)
     except FormProblems as exc:
         context["errors"] = exc.problems
         return _render(request, "check.html", context, status_code=422)
@@ -225,7 +231,7 @@ async def plan_submit(request: Request) -> HTMLResponse:
     context: dict[str, Any] = {**_form_context(), "values": form, "plan": None, "errors": []}
     try:
         intake = intake_from_form(form)
-        context.update(await run_in_threadpool(_plan_page, request, intake))
+        context.update(await run_compute(request, _plan_page, request, intake))
     except FormProblems as exc:
         context["errors"] = exc.problems
         return _render(request, "plan.html", context, status_code=422)
@@ -249,7 +255,7 @@ async def plan_pdf(request: Request) -> Response:
         intake = json.loads(form.get("intake") or "")
         if not isinstance(intake, dict):
             raise InvalidInputError("intake: must be a JSON object", field="intake")
-        pdf = await run_in_threadpool(_pdf_bytes, request, intake)
+        pdf = await run_compute(request, _pdf_bytes, request, intake)
     except (ValueError, InvalidInputError) as exc:
         problems = list(getattr(exc, "problems", (f"intake: not valid JSON ({exc})",)))
         context = {**_form_context(), "values": dict(_PLAN_DEFAULTS), "plan": None}
