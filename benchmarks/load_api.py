@@ -187,6 +187,10 @@ def main() -> None:
             if server is not None:
                 _wait_until_up(base, server)
             url = base + "/api/predict" + ("?" + "&".join(f"{k}={v}" for k, v in query.items()))
+            # The answer must be our contract (not another program that took the port).
+            check = httpx.post(url, content=bodies[0], headers={"content-type": "application/json"})
+            if check.status_code != 200 or "model_version" not in check.json():
+                raise SystemExit(f"{url} does not answer the predict contract: {check.text[:200]}")
             asyncio.run(_run(url, bodies, args.clients, 4 * args.clients))  # warm-up
             results = []
             for i in range(args.runs):
@@ -221,6 +225,9 @@ def main() -> None:
         "load_average_1min": os.getloadavg()[0],
     }
     print(json.dumps({k: _round(v) for k, v in summary.items()}))
+    failed = sum(n for r in results for status, n in r["statuses"].items() if status != "200")
+    if failed:
+        raise SystemExit(f"{failed} requests were not answered 200: the figures are not valid")
 
 
 def _round(value: Any) -> Any:
