@@ -707,12 +707,8 @@ def test_single_lower_leg_is_measured_with_its_side_unknown(tmp_path, legs):
     assert leg.calf_girth_cm == pytest.approx(CALF_GIRTH_CM, abs=0.05)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug in orient_scan (reported): each candidate up axis picks its own unit, so "
-    "the 12.6 cm width of this leg in cm reads as a 1.26 m person lying along x",
-)
 def test_single_lower_leg_in_cm_keeps_the_longest_axis_up(tmp_path, legs):
+    """One unit per scan: the leg's 12.6 cm width is not read as a 1.26 m person in dm."""
     scan = load_scan(export(legs[Side.LEFT], tmp_path / "left_cm.ply", scale=100.0))
     assert scan.source_units == "cm" and scan.height_m == pytest.approx(0.55, abs=0.01)
     (leg,) = find_legs(scan).legs

@@ -292,14 +292,27 @@ def _decide_up(
     order = [int(i) for i in np.argsort(-extent, kind="stable")]
     first_error: MeshError | InvalidInputError | None = None
     candidates: list[_Up] = []
+    # A scan has one unit. The longest axis of a person (height, or an arm span close to it)
+    # sets it when it can; other axes are then candidates only if that unit makes them a
+    # plausible height too (a lower leg's 13 cm width is not a 1.3 m person in dm).
+    common: tuple[str, float, str] | None = None
+    try:
+        common = _decide_units(float(extent[order[0]]), _AXES[order[0]], units, source)
+    except (MeshError, InvalidInputError) as exc:
+        first_error = exc
     for axis in order:
-        try:
-            unit, factor, units_reason = _decide_units(
-                float(extent[axis]), _AXES[axis], units, source
-            )
-        except (MeshError, InvalidInputError) as exc:
-            first_error = first_error or exc
-            continue
+        if common is not None:
+            unit, factor, units_reason = common
+            if axis != order[0] and _kind_of_height(float(extent[axis]) * factor) is None:
+                continue
+        else:
+            try:
+                unit, factor, units_reason = _decide_units(
+                    float(extent[axis]), _AXES[axis], units, source
+                )
+            except (MeshError, InvalidInputError) as exc:
+                first_error = first_error or exc
+                continue
         sections = _AxisSections(_Mesh(v_file * factor, f, *topology), axis)
         candidate = _evaluate_axis(sections, unit, factor, units_reason)
         if candidate.priority == 0:
