@@ -106,7 +106,8 @@ def measure(scan: Path, as_json: bool = False, units: str | None = None) -> None
     except CalfSimError as exc:
         lines = exc.problems if isinstance(exc, InvalidInputError) else (str(exc),)
         for line in lines:
-            err.print(f"error: {line}", markup=False, highlight=False)
+            named = line if line.startswith(scan.name) else f"{scan.name}: {line}"
+            err.print(f"error: {named}", markup=False, highlight=False)
         raise typer.Exit(2) from None
     result = legs_to_dict(loaded, found, source=scan.name)
     if as_json:
