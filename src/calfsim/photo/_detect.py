@@ -13,7 +13,11 @@ One detector per process (`PoseDetector.get`): building the graph costs a few hu
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -77,7 +81,40 @@ _MP_INDEX = {
 VIEWS = ("auto", "front", "back")
 
 
+#: MediaPipe's native logging (absl: "W0000 ... inference_feedback_manager ...") and TensorFlow
+#: Lite's ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU.") go straight to file
+#: descriptor 2 while the models load and run for the first time. absl ignores the glog/TF
+#: environment variables, so unless the user set ``GLOG_minloglevel`` (to see them), stderr is
+#: pointed at /dev/null during the detector's construction and first run (once per process).
+_QUIET_NATIVE_LOGS = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "3"}
+_USER_LOG_LEVEL = "GLOG_minloglevel" in os.environ
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for the block (no-op when the user asked for logs)."""
+    if _USER_LOG_LEVEL:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        null = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):  # pragma: no cover - no real stderr (embedded, closed)
+        yield
+        return
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
 def _import_mediapipe() -> tuple[Any, Any]:
+    for name, value in _QUIET_NATIVE_LOGS.items():
+        os.environ.setdefault(name, value)
     try:
         import cv2
         import mediapipe as mp
@@ -106,20 +143,26 @@ class PoseDetector:
         )
         self._selfie = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
         self._run_lock = threading.Lock()
+        self._has_run = False
 
     @classmethod
     def get(cls) -> PoseDetector:
         """Return the process-wide detector (built on first use)."""
         with cls._lock:
             if cls._instance is None:
-                cls._instance = PoseDetector()
+                with _quiet_native_stderr():
+                    cls._instance = PoseDetector()
             return cls._instance
 
     def run(self, rgb: NDArray[np.uint8]) -> tuple[Any, NDArray[np.float32] | None]:
         """Pose result and selfie mask of an RGB image (the pose model's own objects)."""
         with self._run_lock:
-            pose = self._pose.process(rgb)
-            selfie = self._selfie.process(rgb).segmentation_mask
+            # The models load lazily: their log lines come with the first run.
+            quiet = contextlib.nullcontext() if self._has_run else _quiet_native_stderr()
+            with quiet:
+                pose = self._pose.process(rgb)
+                selfie = self._selfie.process(rgb).segmentation_mask
+            self._has_run = True
         return pose, None if selfie is None else np.asarray(selfie, dtype=np.float32)
 
 

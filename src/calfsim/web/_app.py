@@ -187,9 +187,11 @@ def create_app(
     from calfsim.web._api import install_openapi
     from calfsim.web._api import router as api_router
     from calfsim.web._api_scan import router as scan_router
+    from calfsim.web._api_tryon import router as tryon_router
 
     app.include_router(api_router)
     app.include_router(scan_router)
+    app.include_router(tryon_router)
     install_openapi(app)
     _include_pages(app)
 
