@@ -237,3 +237,17 @@ def test_tryon_is_in_the_openapi_schema(client: TestClient) -> None:
     schema = client.get("/api/openapi.json").json()
     body = schema["paths"]["/api/tryon"]["post"]["requestBody"]["content"]["multipart/form-data"]
     assert {"photo", "protocol"} <= set(body["schema"]["required"])
+
+
+def test_tryon_refusal_gives_advice(client: TestClient, protocol: dict[str, Any]) -> None:
+    """Legs touching (a suit, feet together): 422 on the photo with the photo to take instead."""
+    suit = PHOTOS / "tfex-standing-suit.jpeg"
+    if not suit.is_file():
+        pytest.skip(f"{suit} is absent")
+    response = _post(
+        client, suit.read_bytes(), "suit.jpeg", "image/jpeg", protocol=_protocol(protocol)
+    )
+    assert response.status_code == 422, response.text
+    problems = response.json()["problems"]
+    assert all(p["field"] == "photo" for p in problems)
+    assert any("feet hip-width apart" in p["message"] for p in problems), problems

@@ -18,16 +18,20 @@ TIMEOUT_MS = 180_000
 
 
 def _upload(page: Any, base_url: str) -> None:
-    page.goto(f"{base_url}/try")
-    page.fill("#f-left_calf", "36")
-    page.fill("#f-right_calf", "36.5")
-    page.set_input_files("#photo-file", str(PHOTO))
-    page.click("#photo-go")
+    _send(page, base_url, PHOTO)
     page.wait_for_selector("#photo-tryon[data-ready]", state="attached", timeout=TIMEOUT_MS)
     page.wait_for_function(
         "() => ['photo-before', 'photo-after'].every((id) => {"
         " const img = document.getElementById(id); return img.complete && img.naturalWidth > 0; })"
     )
+
+
+def _send(page: Any, base_url: str, photo: Path) -> None:
+    page.goto(f"{base_url}/try")
+    page.fill("#f-left_calf", "36")
+    page.fill("#f-right_calf", "36.5")
+    page.set_input_files("#photo-file", str(photo))
+    page.click("#photo-go")
 
 
 def _split(page: Any) -> float:
@@ -96,3 +100,28 @@ def test_photo_tryon_fits_a_phone(phone: Any, base_url: str, tools: Any) -> None
         path=str(tools.screenshot(page, "photo-tryon-phone").with_name("photo-section-phone.png"))
     )
     assert not errors.messages, errors.messages
+
+
+def test_photo_band_switch_and_refusal(desktop: Any, base_url: str, tools: Any) -> None:
+    page, errors = desktop
+    _upload(page, base_url)
+    likely = page.inner_text("#photo-girths")
+    page.check('input[name="photo_band"][value="p10"]', force=True)
+    page.wait_for_selector('#photo-tryon[data-band="p10"]', state="attached", timeout=TIMEOUT_MS)
+    page.wait_for_selector("#photo-tryon:not([data-busy])", state="attached", timeout=TIMEOUT_MS)
+    assert "best case" in page.inner_text("#photo-girths")
+    assert page.inner_text("#photo-girths") != likely
+
+    suit = PHOTO.with_name("tfex-standing-suit.jpeg")
+    if not suit.is_file():
+        pytest.skip(f"{suit} is absent")
+    _send(page, base_url, suit)
+    page.wait_for_selector("#photo-tryon[data-refused]", state="attached", timeout=TIMEOUT_MS)
+    message = page.inner_text("#photo-message")
+    assert "cannot be used" in message and "hip-width apart" in message
+    assert not page.is_visible("#photo-after") and not page.is_visible("#photo-before")
+    page.locator("#photo-tryon").screenshot(
+        path=str(tools.screenshot(page, "photo-refused").with_name("photo-refused-section.png"))
+    )
+    # The refusal is a 422 the page handles; only the browser's own network line is logged.
+    assert all("422" in m for m in errors.messages), errors.messages
