@@ -105,11 +105,14 @@ def test_photo_tryon_fits_a_phone(phone: Any, base_url: str, tools: Any) -> None
 def test_photo_band_switch_and_refusal(desktop: Any, base_url: str, tools: Any) -> None:
     page, errors = desktop
     _upload(page, base_url)
+    page.fill("#photo-week", "4")
+    page.wait_for_selector('#photo-tryon[data-shown-week="24"]', state="attached")
     likely = page.inner_text("#photo-girths")
     page.check('input[name="photo_band"][value="p10"]', force=True)
     page.wait_for_selector('#photo-tryon[data-band="p10"]', state="attached", timeout=TIMEOUT_MS)
     page.wait_for_selector("#photo-tryon:not([data-busy])", state="attached", timeout=TIMEOUT_MS)
     assert "best case" in page.inner_text("#photo-girths")
+    assert page.get_attribute("#photo-tryon", "data-shown-week") == "24"  # the week is kept
     assert page.inner_text("#photo-girths") != likely
 
     suit = PHOTO.with_name("tfex-standing-suit.jpeg")

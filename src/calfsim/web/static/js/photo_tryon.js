@@ -12,7 +12,7 @@ const section = $('photo-tryon');
 const measureForm = $('tryon-form');
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || '';
 
-const state = { file: null, band: 'median', answer: null, index: 0, split: 50, busy: false };
+const state = { file: null, band: 'median', answer: null, index: null, split: 50, busy: false };
 window.calfsimPhotoTryOn = state; // read by the browser tests
 
 function unit() {
@@ -166,7 +166,8 @@ function showAnswer(answer) {
   const slider = $('photo-week');
   slider.max = String(answer.weeks.length - 1);
   slider.disabled = false;
-  const wanted = state.index || Math.max(0, answer.weeks.findIndex((f) => f.week === 12));
+  // Keep the week across a band switch; start at week 12 (the usual peak) for a new photo.
+  const wanted = state.index ?? Math.max(0, answer.weeks.findIndex((f) => f.week === 12));
   slider.value = String(wanted);
   $('photo-week-min').textContent = `week ${answer.weeks[0].week}`;
   showWeek(wanted);
@@ -237,7 +238,7 @@ if (section && measureForm) {
   $('photo-file').addEventListener('change', (event) => {
     state.file = event.target.files?.[0] || null;
     state.answer = null;
-    state.index = 0;
+    state.index = null;
     show($('photo-result'), false);
     section.toggleAttribute('data-ready', false);
   });
