@@ -149,8 +149,9 @@ def evidence(
     topic: Annotated[str | None, typer.Option("--topic", help="Only this topic")] = None,
 ) -> None:
     """List every clinical number calfsim uses, with its citation and evidence tag."""
-    from calfsim.cli._tables import evidence_dict, evidence_tables
+    from calfsim.cli._tables import evidence_tables
     from calfsim.evidence import load_evidence
+    from calfsim.io import evidence_to_dict
 
     ev = load_evidence()
     if topic is not None and topic not in ev.topics:
@@ -160,7 +161,8 @@ def evidence(
         )
         raise typer.Exit(2)
     if as_json:
-        sys.stdout.write(json.dumps(evidence_dict(ev, topic), indent=1, ensure_ascii=False) + "\n")
+        data = evidence_to_dict(ev, topic)
+        sys.stdout.write(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
         return
     for table in evidence_tables(ev, topic):
         _out.print(table)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.table import Table
 
 from calfsim.evidence import EvidenceBase
 from calfsim.simulation import Prediction
 
-__all__ = ["evidence_dict", "evidence_tables", "prediction_tables"]
+__all__ = ["evidence_tables", "prediction_tables"]
 
 
 def _pct(x: float) -> str:
@@ -51,40 +49,6 @@ def prediction_tables(prediction: Prediction) -> list[Table]:
             )
         tables.append(table)
     return tables
-
-
-def evidence_dict(ev: EvidenceBase, topic: str | None) -> dict[str, Any]:
-    """Evidence items (optionally of one topic) and the sources they cite, JSON-ready."""
-    items = [it for it in ev.items.values() if topic is None or it.key.startswith(topic + ".")]
-    cited = {c.key for it in items for c in it.sources}
-    return {
-        "items": [
-            {
-                "key": it.key,
-                "value": list(it.value) if isinstance(it.value, tuple) else it.value,
-                "low": it.low,
-                "high": it.high,
-                "unit": it.unit,
-                "tag": it.tag.value,
-                "sources": [c.key for c in it.sources],
-                "note": it.note,
-            }
-            for it in items
-        ],
-        "sources": {
-            key: {
-                "authors": c.authors,
-                "title": c.title,
-                "journal": c.journal,
-                "year": c.year,
-                "url": c.url,
-                "doi": c.doi,
-                "verified": c.is_verified,
-            }
-            for key, c in ev.sources.items()
-            if key in cited
-        },
-    }
 
 
 def evidence_tables(ev: EvidenceBase, topic: str | None) -> list[Table]:

@@ -1,5 +1,6 @@
 """Files in and out: protocol and intake JSON (the contracts) and prediction/plan JSON."""
 
+from calfsim.io._evidence_json import evidence_to_dict
 from calfsim.io._glb import GlbNode, read_glb, read_glb_morph_names, write_glb
 from calfsim.io._intake_file import IntakeIn, parse_intake, read_intake
 from calfsim.io._plan_json import jsonable, plan_to_dict, session_to_dict
@@ -36,6 +37,7 @@ __all__ = [
     "GlbNode",
     "IntakeIn",
     "ProtocolIn",
+    "evidence_to_dict",
     "jsonable",
     "legs_to_dict",
     "load_scan",

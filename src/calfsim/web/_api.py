@@ -22,8 +22,8 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from calfsim.errors import ExtrapolationWarning, InvalidInputError
-from calfsim.evidence import EvidenceBase, load_evidence
-from calfsim.io import IntakeIn, ProtocolIn, parse_intake, parse_protocol
+from calfsim.evidence import load_evidence
+from calfsim.io import IntakeIn, ProtocolIn, evidence_to_dict, parse_intake, parse_protocol
 from calfsim.web._errors import WebError
 from calfsim.web._work import run_compute, run_heavy
 
@@ -329,44 +329,6 @@ async def api_plan_pdf(request: Request, seed: Seed = 1, n_samples: Samples = No
         media_type="application/pdf",
         headers={"content-disposition": 'attachment; filename="calfsim-plan.pdf"'},
     )
-
-
-def evidence_to_dict(ev: EvidenceBase, topic: str | None = None) -> dict[str, Any]:
-    """Evidence items (optionally of one topic) and the sources they cite, JSON-ready.
-
-    The same shape as ``calfsim evidence --json`` (``calfsim.cli`` is a sibling layer, so the
-    few lines are repeated here rather than imported).
-    """
-    items = [it for it in ev.items.values() if topic is None or it.key.startswith(topic + ".")]
-    cited = {c.key for it in items for c in it.sources}
-    return {
-        "items": [
-            {
-                "key": it.key,
-                "value": list(it.value) if isinstance(it.value, tuple) else it.value,
-                "low": it.low,
-                "high": it.high,
-                "unit": it.unit,
-                "tag": it.tag.value,
-                "sources": [c.key for c in it.sources],
-                "note": it.note,
-            }
-            for it in items
-        ],
-        "sources": {
-            key: {
-                "authors": c.authors,
-                "title": c.title,
-                "journal": c.journal,
-                "year": c.year,
-                "url": c.url,
-                "doi": c.doi,
-                "verified": c.is_verified,
-            }
-            for key, c in ev.sources.items()
-            if key in cited
-        },
-    }
 
 
 @router.get(
