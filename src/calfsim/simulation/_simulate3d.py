@@ -572,7 +572,7 @@ def simulate_legs(
     found = None
     if scan is not None:
         found = find_legs(scan) if scan_legs is None else scan_legs
-        _, placed, _ = _scan_legs(protocol, scan, found)
+        scan_protocol, placed, scan_notes = _scan_legs(protocol, scan, found)
         # A coarse scan is made fine enough for every anatomy level first, then measured: the
         # working region ends 8 cm above the knee, the refinement a little higher so that its
         # seam never moves.
@@ -585,7 +585,8 @@ def simulate_legs(
                 "that the girth can follow the model at every level; girths are measured on it"
             )
             found = find_legs(scan)
-        protocol, placed, scan_notes = _scan_legs(protocol, scan, found)
+            scan_protocol, placed, scan_notes = _scan_legs(protocol, scan, found)
+        protocol = scan_protocol
         notes.extend(scan_notes)
     days = tuple(sorted({*protocol.days, *(float(d) for d in WEEKLY_DAYS)}))
     protocol = dataclasses.replace(protocol, days=days)
