@@ -47,7 +47,7 @@ from calfsim.geometry._deform import radial_scale_field
 from calfsim.geometry._leg_mesh import LegMesh, ring_angles_rad
 from calfsim.geometry._measure import LegMeasurement, ScanMesh, girth_profile_cm
 from calfsim.geometry._section import (
-    girth_plane_cut_cm,
+    PlaneCutStencil,
     plane_cut_stencil,
     star_hull_perimeter,
 )
@@ -266,33 +266,24 @@ def scan_leg_measurements(
     return measurements, knee_height_m, tuple(notes)
 
 
-def _level_girths(
+def _level_cuts(
     vertices_m: FloatArray,
     faces: IntArray,
     frame: LegAxisFrame,
     heights_m: FloatArray,
-) -> FloatArray:
-    """Tape girth perpendicular to the axis at each height (NaN where no closed section)."""
-    offsets = frame.plane_offset(heights_m)
-    centre = frame.point_at(frame.knee_height_m)
-    try:
-        return girth_plane_cut_cm(
-            vertices_m, faces, height_m=offsets, axis=frame.axis_direction, center_m=centre
-        )
-    except MeshError:
-        out = np.full(heights_m.shape, np.nan)
-        for i, offset in enumerate(offsets):
-            try:
-                out[i] = girth_plane_cut_cm(
-                    vertices_m,
-                    faces,
-                    height_m=float(offset),
-                    axis=frame.axis_direction,
-                    center_m=centre,
-                )
-            except MeshError:
-                continue
-        return out
+) -> PlaneCutStencil:
+    """Cuts perpendicular to the leg axis at these heights, around the leg through its axis.
+
+    ``girths_m`` of the result gives the tape girth at each height (NaN where no closed
+    section), for these vertices or for any that moved only within their planes.
+    """
+    return plane_cut_stencil(
+        vertices_m,
+        faces,
+        frame.plane_offset(heights_m),
+        frame.axis_direction,
+        frame.point_at(frame.knee_height_m),
+    )
 
 
 def fit_anatomy_to_scan(
@@ -330,7 +321,7 @@ def fit_anatomy_to_scan(
         the model's at some level (the wrong leg, or not a leg).
     """
     heights = frame.knee_height_m - anatomy.levels_cm * M_PER_CM
-    measured = _level_girths(vertices_m, faces, frame, heights)
+    measured = _level_cuts(vertices_m, faces, frame, heights).girths_m(vertices_m) / M_PER_CM
     is_measured = np.isfinite(measured)
     if not is_measured.any():
         raise MeshError(f"{frame.side.value} leg: no closed section of the scan at any level")
@@ -649,13 +640,7 @@ def deform_scan_leg(
 
     # Vertices move within their planes, so every level cuts the same edges at the same
     # fractions: the cuts are found once and re-measured on the moved positions.
-    stencil = plane_cut_stencil(
-        points,
-        region_faces,
-        frame.plane_offset(level_heights[use]),
-        frame.axis_direction,
-        frame.point_at(frame.knee_height_m),
-    )
+    stencil = _level_cuts(points, region_faces, frame, level_heights[use])
 
     def girths(radial_m: FloatArray) -> FloatArray:
         result: FloatArray = stencil.girths_m(on_axis + radial_m) / M_PER_CM
