@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from calfsim.cli._errors import print_errors
 from calfsim.errors import CalfSimError, ExtrapolationWarning, InvalidInputError
 
 __all__ = ["app", "main"]
@@ -28,9 +29,7 @@ _err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(exc: CalfSimError) -> None:
-    lines = exc.problems if isinstance(exc, InvalidInputError) else (str(exc),)
-    for line in lines:
-        _err.print(f"error: {line}", markup=False, highlight=False)
+    print_errors(_err, exc)
     raise typer.Exit(2 if isinstance(exc, InvalidInputError) else 1)
 
 

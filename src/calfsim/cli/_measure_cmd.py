@@ -16,7 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from calfsim.errors import CalfSimError, InvalidInputError
+from calfsim.cli._errors import print_errors
+from calfsim.errors import CalfSimError
 
 __all__ = ["measure", "measure_tables"]
 
@@ -104,10 +105,7 @@ def measure(scan: Path, as_json: bool = False, units: str | None = None) -> None
         loaded = load_scan(scan, units=units)
         found = find_legs(loaded)
     except CalfSimError as exc:
-        lines = exc.problems if isinstance(exc, InvalidInputError) else (str(exc),)
-        for line in lines:
-            named = line if line.startswith(scan.name) else f"{scan.name}: {line}"
-            err.print(f"error: {named}", markup=False, highlight=False)
+        print_errors(err, exc, source=scan.name)
         raise typer.Exit(2) from None
     result = legs_to_dict(loaded, found, source=scan.name)
     if as_json:

@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from calfsim.cli._errors import print_errors
 from calfsim.errors import CalfSimError, ExtrapolationWarning, InvalidInputError
 
 __all__ = ["simulate"]
@@ -31,9 +32,7 @@ _BANDS = ("median", "p10", "p90")
 
 
 def _fail(err: Console, exc: CalfSimError) -> None:
-    lines = exc.problems if isinstance(exc, InvalidInputError) else (str(exc),)
-    for line in lines:
-        err.print(f"error: {line}", markup=False, highlight=False)
+    print_errors(err, exc)
     raise typer.Exit(2)
 
 
