@@ -53,3 +53,51 @@ export function setupConditional(root = document) {
   update();
 }
 
+
+// --- the try-on form as a protocol (the predict contract), shared by the 3D and photo parts ---
+
+/** The form's length unit, 'cm' or 'in'. */
+export function formUnit(form) {
+  return form?.elements.namedItem('unit')?.value === 'in' ? 'in' : 'cm';
+}
+
+/** A length field in cm (converted from inches when the toggle says so), or null if empty. */
+export function lengthCm(form, name) {
+  const raw = form?.elements.namedItem(name)?.value?.trim().replace(',', '.');
+  if (!raw) return null;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`${name.replace('_', ' ')}: "${raw}" is not a number`);
+  return formUnit(form) === 'in' ? round(value * CM_PER_INCH, 2) : value;
+}
+
+/**
+ * The protocol of the try-on form: patient, legs with a calf girth, and the sessions.
+ * With `needGirths`, at least one calf girth is required (`missingGirths` is the message) and
+ * only those legs are treated; without, both legs are (their girths come from a scan).
+ */
+export function formProtocol(form, { needGirths, missingGirths }) {
+  const field = (id) => document.getElementById(id);
+  const patient = { sex: form.elements.namedItem('sex').value };
+  const height = lengthCm(form, 'height');
+  if (height !== null) patient.height_cm = height;
+  const legs = {};
+  for (const side of ['left', 'right']) {
+    const calf = lengthCm(form, `${side}_calf`);
+    const ankle = lengthCm(form, `${side}_ankle`);
+    if (calf !== null) {
+      legs[side] = { calf_girth_cm: calf };
+      if (ankle !== null) legs[side].ankle_girth_cm = ankle;
+    }
+  }
+  if (needGirths && !legs.left && !legs.right) throw new Error(missingGirths);
+  const dose = Number(field('f-dose').value);
+  const product = field('f-product').value;
+  const n = Number(field('f-sessions').value);
+  const spacing = parseInt(form.dataset.spacingDays, 10) || 91;
+  const sides = needGirths ? Object.keys(legs) : ['left', 'right'];
+  const sessions = [];
+  for (let i = 0; i < n; i += 1) {
+    sessions.push({ day: i * spacing, product, doses_u: Object.fromEntries(sides.map((s) => [s, dose])) });
+  }
+  return { patient, legs, sessions };
+}

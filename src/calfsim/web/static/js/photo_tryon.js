@@ -4,6 +4,8 @@
 // The photo is sent once per band and kept only in this page; the server keeps nothing.
 // Never shows an "after" alone: both images appear together, or neither.
 
+import { formProtocol, formUnit } from './forms.js';
+
 const CM_PER_INCH = 2.54;
 const BAND_WORDS = { median: 'likely', p10: 'best case', p90: 'little change' };
 
@@ -16,47 +18,19 @@ const state = { file: null, band: 'median', answer: null, index: null, split: 50
 window.calfsimPhotoTryOn = state; // read by the browser tests
 
 function unit() {
-  return measureForm?.elements.namedItem('unit')?.value === 'in' ? 'in' : 'cm';
+  return formUnit(measureForm);
 }
 
 function fmt(cm) {
   return unit() === 'in' ? `${(cm / CM_PER_INCH).toFixed(1)} in` : `${cm.toFixed(1)} cm`;
 }
 
-function lengthCm(name) {
-  const raw = measureForm?.elements.namedItem(name)?.value?.trim().replace(',', '.');
-  if (!raw) return null;
-  const value = Number(raw);
-  if (!Number.isFinite(value)) throw new Error(`${name.replace('_', ' ')}: "${raw}" is not a number`);
-  return unit() === 'in' ? Math.round(value * CM_PER_INCH * 100) / 100 : value;
-}
-
 /** The protocol of the 3D form above (same fields, same treatment). */
 function protocol() {
-  const patient = { sex: measureForm.elements.namedItem('sex').value };
-  const height = lengthCm('height');
-  if (height !== null) patient.height_cm = height;
-  const legs = {};
-  for (const side of ['left', 'right']) {
-    const calf = lengthCm(`${side}_calf`);
-    const ankle = lengthCm(`${side}_ankle`);
-    if (calf !== null) {
-      legs[side] = { calf_girth_cm: calf };
-      if (ankle !== null) legs[side].ankle_girth_cm = ankle;
-    }
-  }
-  if (!legs.left && !legs.right) {
-    throw new Error('Enter the calf girth of at least one leg in the Measurements above: it sets the photo\'s scale.');
-  }
-  const dose = Number($('f-dose').value);
-  const product = $('f-product').value;
-  const n = Number($('f-sessions').value);
-  const spacing = parseInt(measureForm.dataset.spacingDays, 10) || 91;
-  const sessions = [];
-  for (let i = 0; i < n; i += 1) {
-    sessions.push({ day: i * spacing, product, doses_u: Object.fromEntries(Object.keys(legs).map((s) => [s, dose])) });
-  }
-  return { patient, legs, sessions };
+  return formProtocol(measureForm, {
+    needGirths: true,
+    missingGirths: 'Enter the calf girth of at least one leg in the Measurements above: it sets the photo\'s scale.',
+  });
 }
 
 function show(el, on) { el.classList.toggle('hidden', !on); }

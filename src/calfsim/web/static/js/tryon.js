@@ -1,7 +1,7 @@
 // The try-on page: measurements (or a scan) and a treatment -> /api/simulate -> the 3D legs,
 // the week slider, the band switch and the girth chart. Progressive: the page says what to do
 // without JavaScript, and nothing here is needed by the other pages.
-import { setupConditional, setupUnitToggle } from './forms.js';
+import { formProtocol, setupConditional, setupUnitToggle } from './forms.js';
 import { drawChart, valuesAt } from './chart.js';
 
 const CM_PER_INCH = 2.54;
@@ -11,7 +11,6 @@ const $ = (id) => document.getElementById(id);
 const form = $('tryon-form');
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || '';
 const tapeErrorCm = parseFloat(form.dataset.tapeErrorCm) || 0;
-const spacingDays = parseInt(form.dataset.spacingDays, 10) || 91;
 
 const state = { mode: 'measure', week: 0, band: 'median', leg: null, legs: {}, unit: 'cm', chart: null, viewer: null };
 window.calfsimTryOn = state; // read by the browser tests and handy in the console
@@ -34,40 +33,10 @@ for (const tab of form.querySelectorAll('[role="tab"]')) {
 $('f-dose').addEventListener('input', () => { $('dose-out').textContent = `${$('f-dose').value} U`; });
 
 // --- the request --------------------------------------------------------------------------
-function lengthCm(name) {
-  const raw = form.elements.namedItem(name)?.value?.trim().replace(',', '.');
-  if (!raw) return null;
-  const value = Number(raw);
-  if (!Number.isFinite(value)) throw new Error(`${name.replace('_', ' ')}: "${raw}" is not a number`);
-  const unit = form.elements.namedItem('unit').value;
-  return unit === 'in' ? Math.round(value * CM_PER_INCH * 100) / 100 : value;
-}
-
 function protocol({ needGirths }) {
-  const patient = { sex: form.elements.namedItem('sex').value };
-  const height = lengthCm('height');
-  if (height !== null) patient.height_cm = height;
-  const legs = {};
-  for (const side of ['left', 'right']) {
-    const calf = lengthCm(`${side}_calf`);
-    const ankle = lengthCm(`${side}_ankle`);
-    if (calf !== null) {
-      legs[side] = { calf_girth_cm: calf };
-      if (ankle !== null) legs[side].ankle_girth_cm = ankle;
-    }
-  }
-  if (needGirths && !legs.left && !legs.right) {
-    throw new Error('Enter the calf girth of at least one leg (the widest part of the calf).');
-  }
-  const dose = Number($('f-dose').value);
-  const product = $('f-product').value;
-  const n = Number($('f-sessions').value);
-  const sides = needGirths ? Object.keys(legs) : ['left', 'right'];
-  const sessions = [];
-  for (let i = 0; i < n; i += 1) {
-    sessions.push({ day: i * spacingDays, product, doses_u: Object.fromEntries(sides.map((s) => [s, dose])) });
-  }
-  return { patient, legs, sessions };
+  return formProtocol(form, {
+    needGirths, missingGirths: 'Enter the calf girth of at least one leg (the widest part of the calf).',
+  });
 }
 
 async function readError(response) {
