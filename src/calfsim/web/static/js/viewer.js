@@ -72,6 +72,17 @@ function makeContext() {
   return { canvas, gl, isSoftware };
 }
 
+/** The shared materials of a loaded model: skin, muscles (x-ray) and today's ghost outline. */
+function makeMaterials() {
+  return {
+    skin: new THREE.MeshStandardMaterial({ color: SKIN_COLOR, roughness: 0.72, metalness: 0 }),
+    muscle: new THREE.MeshStandardMaterial({ color: MUSCLE_COLOR, roughness: 0.6, metalness: 0 }),
+    ghost: new THREE.MeshBasicMaterial({
+      color: GHOST_COLOR, transparent: true, opacity: 0.45, depthWrite: false, side: THREE.BackSide,
+    }),
+  };
+}
+
 export class LegViewer {
   constructor(container) {
     this.container = container;
@@ -95,13 +106,7 @@ export class LegViewer {
     const fill = new THREE.DirectionalLight(0xffffff, 0.8);
     fill.position.set(2, 1, 2);
     this.scene.add(fill);
-    this.materials = {
-      skin: new THREE.MeshStandardMaterial({ color: SKIN_COLOR, roughness: 0.72, metalness: 0 }),
-      muscle: new THREE.MeshStandardMaterial({ color: MUSCLE_COLOR, roughness: 0.6, metalness: 0 }),
-      ghost: new THREE.MeshBasicMaterial({
-        color: GHOST_COLOR, transparent: true, opacity: 0.45, depthWrite: false, side: THREE.BackSide,
-      }),
-    };
+    this.materials = makeMaterials();
     this.model = null;
     this.skins = [];
     this.muscles = [];
@@ -169,13 +174,8 @@ export class LegViewer {
         for (const m of [].concat(o.material)) if (!Object.values(this.materials).includes(m)) m.dispose();
       }
     });
-    this.materials = {
-      skin: new THREE.MeshStandardMaterial({ color: SKIN_COLOR, roughness: 0.72, metalness: 0 }),
-      muscle: new THREE.MeshStandardMaterial({ color: MUSCLE_COLOR, roughness: 0.6, metalness: 0 }),
-      ghost: new THREE.MeshBasicMaterial({
-        color: GHOST_COLOR, transparent: true, opacity: 0.45, depthWrite: false, side: THREE.BackSide,
-      }),
-    };
+    for (const m of Object.values(this.materials)) m.dispose();
+    this.materials = makeMaterials();
     this.model = null;
     this.skins = [];
     this.muscles = [];
