@@ -24,6 +24,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from calfsim.cli._errors import print_errors
 from calfsim.errors import CalfSimError, ExtrapolationWarning, InvalidInputError
+from calfsim.simulation import BAND_EVERY_DAYS, WEEKLY_DAYS
 
 __all__ = ["simulate"]
 
@@ -61,11 +62,13 @@ def _check_options(out: Path, day: int | None, band: str) -> None:
     problems = []
     if band not in _BANDS:
         problems.append(f"--band must be one of {', '.join(_BANDS)}; got {band!r}")
-    if day is not None and (day < 0 or day > 364 or day % 7):
-        problems.append(f"--day must be a whole week in [0, 364] days (0, 7, 14...); got {day}")
-    if band != "median" and day is not None and day % 28:
+    last = WEEKLY_DAYS[-1]
+    if day is not None and day not in WEEKLY_DAYS:
+        problems.append(f"--day must be a whole week in [0, {last}] days (0, 7, 14...); got {day}")
+    if band != "median" and day is not None and day % BAND_EVERY_DAYS:
         problems.append(
-            f"--day {day} has no {band} frame: the band is kept every 28 days (0, 28, 56...)"
+            f"--day {day} has no {band} frame: the band is kept every {BAND_EVERY_DAYS} days "
+            f"(0, {BAND_EVERY_DAYS}, {2 * BAND_EVERY_DAYS}...)"
         )
     if out.exists() and not out.is_dir():
         problems.append(f"--out must be a folder; {out} is a file")

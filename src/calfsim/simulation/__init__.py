@@ -14,6 +14,7 @@ from calfsim.simulation._safety import (
     check_treatment_safety,
 )
 from calfsim.simulation._simulate3d import (
+    BAND_EVERY_DAYS,
     BANDS,
     WEEKLY_DAYS,
     Frame,
@@ -25,6 +26,7 @@ from calfsim.simulation._simulate3d import (
 
 __all__ = [
     "BANDS",
+    "BAND_EVERY_DAYS",
     "HEADS",
     "WEEKLY_DAYS",
     "Band",

@@ -60,6 +60,7 @@ from calfsim.units import M_PER_CM
 
 __all__ = [
     "BANDS",
+    "BAND_EVERY_DAYS",
     "WEEKLY_DAYS",
     "Frame",
     "LegFrames",
@@ -73,6 +74,8 @@ IntArray = NDArray[np.int64]
 
 #: Days of the weekly median frames: week 0 to week 52.
 WEEKLY_DAYS: tuple[int, ...] = tuple(range(0, 365, 7))
+#: Default spacing of the p10/p90 frames, days (every 4 weeks).
+BAND_EVERY_DAYS = 28
 #: Band names of the frames, in file order.
 BANDS = ("median", "p10", "p90")
 _ATROPHY_LIMIT = 1.0  # the deformation accepts atrophy fractions in [-1, 1]
@@ -507,7 +510,7 @@ def simulate_legs(
     scan_legs: LegsFound | None = None,
     n_samples: int = 4000,
     rng: np.random.Generator | int | None = None,
-    band_every_days: int = 28,
+    band_every_days: int = BAND_EVERY_DAYS,
     n_around: int = 112,
     evidence: EvidenceBase | None = None,
 ) -> LegsSimulation:
