@@ -455,33 +455,35 @@ def _summarise(course: LegCourse, days: FloatArray, *, include_profile: bool) ->
     area0 = float(anatomy.total_area_cm2[ci])
     girth = girth_from_area_cm(area0 + change)
     baseline = float(anatomy.girth_cm[ci])
-    heads = {
-        h: Band.from_samples(_interpolate(course.head_volume_change_frac(h), t_grid, days))
-        for h in HEADS
-    }
-    profile_p10, profile_med, profile_p90 = [], [], []
-    for d in days if include_profile else ():
-        i = int(np.clip(np.searchsorted(t_grid, d), 0, t_grid.size - 1))
+    # One percentile call for the girth and every head (each call has a fixed cost that
+    # dominates at API sample sizes): rows 0 = girth, 1.. = heads, each (n_samples, n_days).
+    stacked = np.stack(
+        [girth, *(_interpolate(course.head_volume_change_frac(h), t_grid, days) for h in HEADS)]
+    )
+    bands = Band.stack_from_samples(stacked, axis=1)
+    girth_band, head_bands = bands[0], bands[1:]
+    profile: Band | None = None
+    if include_profile:
+        i = np.clip(np.searchsorted(t_grid, days), 0, t_grid.size - 1)
         # Profile at the nearest kept grid time (reported days are normally whole days).
-        section = anatomy.total_area_cm2[None, :] + course.area_change_cm2(slice(None), i)[:, 0]
-        p = np.percentile(girth_from_area_cm(section), [10.0, 50.0, 90.0], axis=0)
-        profile_p10.append(p[0])
-        profile_med.append(p[1])
-        profile_p90.append(p[2])
+        area_change = course.area_change_cm2(slice(None), i)  # (n_samples, n_days, n_levels)
+        sections = anatomy.total_area_cm2[None, None, :] + area_change
+        profile = Band.from_samples(girth_from_area_cm(sections))
     return LegPrediction(
         side=anatomy.side,
         days=days,
         baseline_calf_girth_cm=baseline,
         calf_level_cm=float(anatomy.calf_level_cm),
-        calf_girth_cm=Band.from_samples(girth),
-        calf_girth_change_cm=Band.from_samples(girth - baseline),
-        head_volume_change_frac=heads,
+        calf_girth_cm=girth_band,
+        # Percentiles commute with subtracting a constant.
+        calf_girth_change_cm=Band(
+            p10=girth_band.p10 - baseline,
+            median=girth_band.median - baseline,
+            p90=girth_band.p90 - baseline,
+        ),
+        head_volume_change_frac=dict(zip(HEADS, head_bands, strict=True)),
         head_volume_cm3={h: float(anatomy.volume_cm3(h)) for h in HEADS},
         head_dose_u=course.head_dose_u,
         levels_cm=anatomy.levels_cm,
-        girth_profile_cm=Band(
-            p10=np.array(profile_p10), median=np.array(profile_med), p90=np.array(profile_p90)
-        )
-        if include_profile
-        else None,
+        girth_profile_cm=profile,
     )

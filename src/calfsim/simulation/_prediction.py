@@ -42,6 +42,19 @@ class Band:
         p10, median, p90 = np.percentile(samples, [10.0, 50.0, 90.0], axis=axis)
         return cls(p10=p10, median=median, p90=p90)
 
+    @classmethod
+    def stack_from_samples(cls, stacked: FloatArray, *, axis: int = 1) -> list[Band]:
+        """One band per entry along axis 0 of ``stacked``, with draws along ``axis`` (> 0).
+
+        Same values as `from_samples` on each entry, in a single percentile computation.
+        """
+        if axis < 1:
+            raise ValueError(f"axis must be >= 1 (axis 0 lists the quantities); got {axis}")
+        p10, median, p90 = np.percentile(stacked, [10.0, 50.0, 90.0], axis=axis)
+        return [
+            cls(p10=lo, median=mid, p90=hi) for lo, mid, hi in zip(p10, median, p90, strict=True)
+        ]
+
     def to_dict(self) -> dict[str, list[float]]:
         """Return ``{"p10": [...], "median": [...], "p90": [...]}`` with plain floats."""
         return {
