@@ -64,7 +64,9 @@ class LegCourse:
     comp_soleus_frac: FloatArray
     head_dose_u: dict[MuscleHead, tuple[float, ...]]
 
-    def area_change_cm2(self, level_index: int | slice, t_index: int | slice) -> FloatArray:
+    def area_change_cm2(
+        self, level_index: int | slice, t_index: int | slice | NDArray[np.intp]
+    ) -> FloatArray:
         """Net change of section area (negative = smaller) at levels × times, per sample.
 
         Returns an array of shape (n_samples, n_t_selected, n_levels_selected).
@@ -464,7 +466,7 @@ def _summarise(course: LegCourse, days: FloatArray, *, include_profile: bool) ->
     girth_band, head_bands = bands[0], bands[1:]
     profile: Band | None = None
     if include_profile:
-        i = np.clip(np.searchsorted(t_grid, days), 0, t_grid.size - 1)
+        i = np.clip(np.searchsorted(t_grid, days), 0, t_grid.size - 1).astype(np.intp)
         # Profile at the nearest kept grid time (reported days are normally whole days).
         area_change = course.area_change_cm2(slice(None), i)  # (n_samples, n_days, n_levels)
         sections = anatomy.total_area_cm2[None, None, :] + area_change
