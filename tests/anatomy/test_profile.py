@@ -88,6 +88,33 @@ def test_pchip_never_overshoots_the_calf(knee, ankle, calf_level, gap):
     np.testing.assert_allclose(pchip(knots, values, knots), values, atol=1e-12)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(st.floats(0.05, 20.0), min_size=1, max_size=7),
+    values=st.lists(st.floats(-50.0, 50.0), min_size=8, max_size=8),
+    where=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30),
+)
+def test_pchip_equals_scipy_pchip(steps, values, where):
+    from scipy.interpolate import PchipInterpolator
+
+    knots = np.concatenate([[0.0], np.cumsum(steps)])
+    y = np.array(values[: knots.size])
+    x = np.concatenate([knots, np.array(where) * knots[-1]])
+    expected = PchipInterpolator(knots, y, extrapolate=False)(x)
+    np.testing.assert_allclose(pchip(knots, y, x), expected, rtol=1e-12, atol=1e-10)
+
+
+def test_pchip_is_nan_outside_the_knots_like_scipy():
+    y = pchip(np.array([0.0, 1.0, 3.0]), np.array([1.0, 2.0, 0.0]), np.array([-0.1, 3.1]))
+    assert np.all(np.isnan(y))
+
+
+def test_pchip_flat_and_extremum_knots_have_zero_slope():
+    knots = np.array([0.0, 1.0, 2.0, 3.0])
+    y = pchip(knots, np.array([0.0, 1.0, 1.0, 0.0]), np.linspace(1.0, 2.0, 11))
+    np.testing.assert_allclose(y, 1.0, atol=1e-15)
+
+
 def test_length_scales_with_height_when_not_measured(build, ev):
     leg = build(36.0, height_cm=170.0)
     ratio = ev.number("anthropometry.lower_leg_to_stature_women_ratio")
