@@ -4,12 +4,18 @@
 // A week w of a band is a blend of the two neighbouring targets of that band (linear in the
 // day), so that the vertices move continuously; day 0 is the base mesh (today).
 //
-// Only the two targets of the current blend are handed to three.js (geometry.morphAttributes
-// holds a pair, driven by mesh.morphTargetInfluences = [1 - f, f]); all targets stay in memory
-// here. three.js packs every morph target of a geometry into one float texture (16 bytes per
-// vertex and target: ~36 MB for 28k vertices x 81 targets, per mesh); building and uploading
-// those for 8 meshes took ~5 s in headless Chromium's software WebGL (model shown after 13 s
-// instead of 8 s in one measurement), and a pair is ~0.9 MB.
+// The blend is computed here, on the CPU, into each mesh's position buffer (base + weighted
+// deltas of at most two targets: ~66k numbers per leg, well under a millisecond), and three.js
+// draws plain meshes. three.js's own morph targets pack every target of a geometry into a float
+// texture that is rebuilt whenever the set of targets changes (16 bytes per vertex and target),
+// and its morphing vertex shader reads that texture for every vertex of every frame: on
+// software WebGL (headless Chromium's SwiftShader) that cost seconds before the first frame with
+// all 81 targets, and a texture rebuild plus a re-upload of the whole geometry per slider step
+// with two at a time.
+//
+// Drawing is coalesced: render() asks for one draw in the next animation frame, so that the
+// several changes of one task (loading: x-ray state, view, week) cost one frame, not four (a
+// frame of the legs is ~0.1 s in software).
 import * as THREE from 'three';
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
@@ -115,38 +121,33 @@ export class LegViewer {
     this.band = 'median';
     this.view = 'back';
     this.xray = false;
+    this.isRenderQueued = false;
     new ResizeObserver(() => this.resize()).observe(container);
     this.resize();
     this.warmedUp = this.warmUp();
   }
 
   /**
-   * Compile the shaders and draw once with stand-in meshes like the legs' (two morph targets).
-   * Software WebGL needs seconds for its first shaders; this runs while the model downloads
-   * (or the server simulates) instead of after it.
+   * Compile the shaders and draw once with stand-in meshes like the legs'. Software WebGL needs
+   * time for its first shaders; this runs while the model downloads (or the server simulates)
+   * instead of after it.
    */
   async warmUp() {
     const scene = new THREE.Scene();
     scene.add(...this.scene.children.filter((o) => o.isLight).map((light) => light.clone()));
     const geometry = new THREE.BufferGeometry();
-    const triangle = new THREE.Float32BufferAttribute([0, 0, 0, 0.01, 0, 0, 0, 0.01, 0], 3);
-    geometry.setAttribute('position', triangle);
+    geometry.setAttribute('position', new THREE.Float32BufferAttribute([0, 0, 0, 0.01, 0, 0, 0, 0.01, 0], 3));
     geometry.setAttribute('normal', new THREE.Float32BufferAttribute([0, 0, 1, 0, 0, 1, 0, 0, 1], 3));
-    geometry.morphAttributes.position = [triangle.clone(), triangle.clone()];
-    geometry.morphTargetsRelative = true;
-    const meshes = [
-      new THREE.Mesh(geometry, this.materials.skin),
-      new THREE.Mesh(geometry, this.materials.muscle),
-      new THREE.Mesh(new THREE.BufferGeometry().copy(geometry).setAttribute('position', triangle.clone()), this.materials.ghost),
-    ];
-    meshes[2].geometry.morphAttributes = {};
-    for (const mesh of meshes) { mesh.frustumCulled = false; scene.add(mesh); }
+    for (const material of [this.materials.skin, this.materials.ghost]) {
+      const mesh = new THREE.Mesh(geometry, material);
+      mesh.frustumCulled = false;
+      scene.add(mesh);
+    }
     try {
       await this.renderer.compileAsync(scene, this.camera);
       this.renderer.render(scene, this.camera);
     } finally {
       geometry.dispose();
-      meshes[2].geometry.dispose();
       this.render();
     }
   }
@@ -161,8 +162,14 @@ export class LegViewer {
     this.render();
   }
 
+  /** Draw in the next animation frame (all changes made before it are drawn once). */
   render() {
-    this.renderer.render(this.scene, this.camera);
+    if (this.isRenderQueued) return;
+    this.isRenderQueued = true;
+    requestAnimationFrame(() => {
+      this.isRenderQueued = false;
+      this.renderer.render(this.scene, this.camera);
+    });
   }
 
   dispose() {
@@ -287,36 +294,49 @@ export class LegViewer {
   }
 }
 
-/** Keep all morph targets of `mesh` aside and give three.js a pair (see the module notes). */
+/** Keep the base positions and every target's deltas of `mesh`; three.js draws it plainly. */
 function prepareMorphs(mesh) {
   const targets = mesh.geometry.morphAttributes.position;
   const dict = mesh.morphTargetDictionary;
   if (!targets || !targets.length || !dict) return;
+  const position = mesh.geometry.attributes.position;
+  mesh.userData.base = position.array.slice();
   mesh.userData.targets = targets;
   mesh.userData.bands = targetsByBand(dict);
   mesh.userData.targetNames = Object.entries(dict).sort((x, y) => x[1] - y[1]).map(([name]) => name);
-  mesh.userData.pair = null;
-  mesh.geometry.morphAttributes = { position: [targets[0], targets[0]] };
-  mesh.geometry.morphTargetsRelative = true;
-  mesh.morphTargetInfluences = [0, 0];
-  mesh.morphTargetDictionary = {};
+  mesh.userData.blendKey = '';
+  position.setUsage(THREE.DynamicDrawUsage);
+  mesh.geometry.morphAttributes = {};
+  delete mesh.morphTargetInfluences;
+  delete mesh.morphTargetDictionary;
 }
 
-/** Show the blend {targetIndex: weight} (one or two targets) on `mesh`. */
+/** The factor of a glTF normalized integer code (KHR_mesh_quantization): c / max code. */
+function codeScale(attribute) {
+  if (!attribute.normalized) return 1;
+  const { array } = attribute;
+  if (array instanceof Int8Array) return 1 / 127;
+  if (array instanceof Int16Array) return 1 / 32767;
+  if (array instanceof Uint8Array) return 1 / 255;
+  if (array instanceof Uint16Array) return 1 / 65535;
+  return 1;
+}
+
+/** Set `mesh`'s positions to its base plus the blend {targetIndex: weight} of target deltas. */
 function showBlend(mesh, blend) {
-  const entries = Object.entries(blend).map(([i, w]) => [Number(i), w]);
-  if (!entries.length) return;
-  const [a, wa] = entries[0];
-  const [b, wb] = entries[1] || [a, 0];
-  const { targets, pair } = mesh.userData;
-  if (!pair || pair[0] !== a || pair[1] !== b) {
-    mesh.geometry.morphAttributes.position = [targets[a], targets[b]];
-    // The morph texture is cached per geometry until it is disposed: rebuild it for the new pair
-    // (the vertex buffers are uploaded again, ~1 MB).
-    mesh.geometry.dispose();
-    mesh.userData.pair = [a, b];
+  const entries = Object.entries(blend).map(([i, w]) => [Number(i), w]).filter(([, w]) => w !== 0);
+  const key = entries.map(([i, w]) => `${i}:${w}`).join(',');
+  if (mesh.userData.blendKey === key) return;
+  const { base, targets } = mesh.userData;
+  const position = mesh.geometry.attributes.position;
+  const out = position.array;
+  out.set(base);
+  for (const [i, weight] of entries) {
+    const { array } = targets[i];
+    const scale = weight * codeScale(targets[i]);
+    for (let k = 0; k < out.length; k += 1) out[k] += array[k] * scale;
   }
-  mesh.morphTargetInfluences[0] = wa;
-  mesh.morphTargetInfluences[1] = wb;
-  mesh.userData.weights = { [a]: wa, ...(b !== a ? { [b]: wb } : {}) };
+  position.needsUpdate = true;
+  mesh.userData.blendKey = key;
+  mesh.userData.weights = Object.fromEntries(entries);
 }
