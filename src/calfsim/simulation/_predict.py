@@ -6,6 +6,7 @@ injected head) into girth changes at every level, for a seeded Monte Carlo popul
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ FloatArray = NDArray[np.float64]
 HEADS = (MuscleHead.GM_MEDIAL, MuscleHead.GM_LATERAL, MuscleHead.SOLEUS)
 GM_HEADS = (MuscleHead.GM_MEDIAL, MuscleHead.GM_LATERAL)
 MAX_SAMPLES = 200_000
+MAX_CACHED_POPULATION = 4_000
+"""Populations up to this many virtual patients are kept per seed (`_shipped_population`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -356,6 +359,25 @@ def _interpolate(values: FloatArray, t_grid: FloatArray, days: FloatArray) -> Fl
     return np.asarray(values[..., idx] * (1 - w) + values[..., idx + 1] * w, dtype=np.float64)
 
 
+@functools.lru_cache(maxsize=32)
+def _shipped_population(n_samples: int, seed: int, *, has_ultrasound: bool) -> SampledParams:
+    """Return the virtual patients of a seed under the shipped evidence (drawn once per process).
+
+    They depend on nothing about the person, so every prediction with the same seed and
+    sample count uses the same population (as it would drawing anew); the arrays are
+    read-only. A served API answers most requests with the default seed.
+    """
+    params = sample_params(
+        population_prior(load_evidence()),
+        n_samples,
+        np.random.default_rng(seed),
+        has_ultrasound=has_ultrasound,
+    )
+    for values in params.values.values():
+        values.setflags(write=False)
+    return params
+
+
 def predict(
     protocol: Protocol,
     *,
@@ -420,12 +442,15 @@ def predict(
         )
     ev = load_evidence() if evidence is None else evidence
     notes = _check_protocol(protocol, ev, prior_toxin, min_interval_days)
-    seed = rng if isinstance(rng, int) else None
-    generator = np.random.default_rng(rng)
+    seed = rng if isinstance(rng, int) and not isinstance(rng, bool) else None
     has_ultrasound = all(leg.gm_thickness_mm is not None for leg in protocol.legs.values())
-    params = sample_params(
-        population_prior(ev), n_samples, generator, has_ultrasound=has_ultrasound
-    )
+    if evidence is None and seed is not None and n_samples <= MAX_CACHED_POPULATION:
+        params = _shipped_population(n_samples, seed, has_ultrasound=has_ultrasound)
+    else:
+        generator = np.random.default_rng(rng)
+        params = sample_params(
+            population_prior(ev), n_samples, generator, has_ultrasound=has_ultrasound
+        )
     days = np.asarray(protocol.days, dtype=np.float64)
     # Integrate on the session-adaptive grid plus the whole days around each reported day, and
     # keep only the latter.
