@@ -73,6 +73,7 @@ class LegAnatomy:
     area_cm2: Mapping[Tissue, FloatArray]
     calf_level_index: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    _volumes_cm3: Mapping[Tissue, float] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.side, Side):
@@ -117,6 +118,10 @@ class LegAnatomy:
         object.__setattr__(self, "levels_cm", levels)
         object.__setattr__(self, "girth_cm", girth)
         object.__setattr__(self, "area_cm2", MappingProxyType(areas))
+        # Volumes by the trapezoidal rule, once: the Monte Carlo asks for them per request.
+        half_steps = np.diff(levels) / 2.0
+        volumes = {t: float(half_steps @ (a[1:] + a[:-1])) for t, a in areas.items()}
+        object.__setattr__(self, "_volumes_cm3", MappingProxyType(volumes))
         object.__setattr__(self, "defaulted", frozenset(self.defaulted))
         object.__setattr__(self, "notes", tuple(self.notes))
 
@@ -158,8 +163,7 @@ class LegAnatomy:
         """Volume of one tissue between the knee joint line and the ankle (trapezoidal rule)."""
         if not isinstance(tissue, Tissue):
             raise InvalidInputError(f"tissue must be a Tissue; got {tissue!r}", field="tissue")
-        area = self.area_cm2[tissue]
-        return float(np.sum(np.diff(self.levels_cm) * (area[1:] + area[:-1])) / 2.0)
+        return self._volumes_cm3[tissue]
 
     def volume_cm3(self, head: MuscleHead) -> float:
         """Volume of one muscle below the knee joint line (trapezoidal rule over the levels).
