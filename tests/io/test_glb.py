@@ -14,6 +14,7 @@ import trimesh
 
 from calfsim.errors import InvalidInputError, MeshError
 from calfsim.io import GlbNode, read_glb, read_glb_morph_names, write_glb
+from calfsim.io._glb import subset_glb
 
 REPO = Path(__file__).parents[2]
 VALIDATOR_SCRIPT = REPO / "tools" / "validate_gltf.mjs"
@@ -299,3 +300,77 @@ def test_reading_a_missing_foreign_or_truncated_file(nodes, tmp_path):
         junk.write_bytes(data[:cut])
         with pytest.raises(MeshError):
             read_glb(junk)
+
+
+# -- parts of a file (subset_glb) ---------------------------------------------------------------
+
+
+def _is_median(name: str) -> bool:
+    return name.endswith("_median")
+
+
+def _parts(whole: bytes) -> dict[str, bytes]:
+    return {
+        "median": subset_glb(whole, node_names=["left_skin"], keep_target=_is_median),
+        "bands": subset_glb(
+            whole, node_names=["left_skin"], keep_target=lambda name: not _is_median(name)
+        ),
+        "muscles": subset_glb(whole, node_names=["left_gm_medial"]),
+    }
+
+
+@needs_validator
+@pytest.mark.parametrize("is_quantized", [True, False])
+def test_parts_are_valid_files_of_their_own(nodes, tmp_path, is_quantized):
+    whole = write_glb(tmp_path / "legs.glb", nodes, is_quantized=is_quantized).read_bytes()
+    for name, data in _parts(whole).items():
+        path = tmp_path / f"{name}.glb"
+        path.write_bytes(data)
+        report = _validate(path)
+        issues = report["issues"]
+        messages = json.dumps(issues["messages"][:10], indent=1)
+        assert issues["numErrors"] == 0, (name, messages)
+        assert issues["numWarnings"] == 0, (name, messages)
+        assert issues["numInfos"] == 0, (name, messages)
+        used = report["info"].get("extensionsUsed", [])
+        assert used == (["KHR_mesh_quantization"] if is_quantized else []), name
+
+
+def test_parts_hold_the_same_shapes_byte_for_byte(nodes, tmp_path):
+    whole_path = write_glb(tmp_path / "legs.glb", nodes)
+    whole = {node.name: node for node in read_glb(whole_path)}
+    parts = _parts(whole_path.read_bytes())
+    expected = {
+        "median": ("left_skin", [n for n in _target_names() if _is_median(n)]),
+        "bands": ("left_skin", [n for n in _target_names() if not _is_median(n)]),
+        "muscles": ("left_gm_medial", _target_names()),
+    }
+    for name, data in parts.items():
+        path = tmp_path / f"{name}.glb"
+        path.write_bytes(data)
+        (node,) = read_glb(path)
+        node_name, target_names = expected[name]
+        assert node.name == node_name
+        assert list(node.target_names) == target_names  # the file's order
+        source = whole[node_name]
+        assert np.array_equal(node.vertices_m, source.vertices_m)
+        assert np.array_equal(node.faces, source.faces)
+        assert node.color_rgba == source.color_rgba
+        assert node.is_visible == source.is_visible
+        shapes = dict(source.morph_targets)
+        for target_name, shape in node.morph_targets:
+            assert np.array_equal(shape, shapes[target_name]), target_name
+        root = pygltflib.GLTF2().load(str(path))
+        assert root.nodes[0].rotation == pytest.approx([-(0.5**0.5), 0, 0, 0.5**0.5])
+    # The first part leaves out the band targets and the muscle: well under the whole file.
+    assert len(parts["median"]) < whole_path.stat().st_size - len(parts["muscles"])
+
+
+def test_subset_glb_refuses_unknown_nodes_and_foreign_bytes(nodes, tmp_path):
+    whole = write_glb(tmp_path / "legs.glb", nodes).read_bytes()
+    with pytest.raises(InvalidInputError, match="node_names"):
+        subset_glb(whole, node_names=["right_skin"])
+    with pytest.raises(MeshError, match="not a GLB"):
+        subset_glb(b"this is not a glb file at all", node_names=["left_skin"])
+    with pytest.raises(MeshError):
+        subset_glb(whole[:200], node_names=["left_skin"])

@@ -54,6 +54,30 @@ def test_simulate_model_legs_stores_summary_and_glb(
     assert gzip.decompress(compressed) == glb.content
     assert len(compressed) < len(glb.content) / 2
 
+    # The try-on page's parts: the skins' medians, the band targets, the muscles.
+    medians = {f["name"] for f in body["frames"] if f["band"] == "median"}
+    skins = {m["name"] for m in body["meshes"] if m["part"] == "skin"}
+    muscles = {m["name"] for m in body["meshes"] if m["part"] != "skin"}
+    expected = {
+        "median": {name: sorted(medians) for name in skins},
+        "bands": {name: sorted(set(frame_names) - medians) for name in skins},
+        "muscles": {name: sorted(frame_names) for name in muscles},
+    }
+    whole = read_glb_morph_names(tmp_path / "legs.glb")
+    for part, targets in expected.items():
+        url = f"/api/simulations/{simulation_id}/parts/{part}.glb"
+        with fast_client.stream("GET", url, headers={"accept-encoding": "gzip"}) as raw:
+            assert raw.status_code == 200, part
+            assert raw.headers["content-encoding"] == "gzip"
+            assert "immutable" in raw.headers["cache-control"]
+            data = gzip.decompress(b"".join(raw.iter_raw()))
+        (tmp_path / f"{part}.glb").write_bytes(data)
+        names = read_glb_morph_names(tmp_path / f"{part}.glb")
+        assert {k: sorted(v) for k, v in names.items()} == targets, part
+        for node, node_targets in names.items():  # in the order of the whole file
+            assert node_targets == [t for t in whole[node] if t in node_targets]
+    assert len((tmp_path / "median.glb").read_bytes()) < len(glb.content) / 2
+
 
 def test_simulate_errors(fast_client: TestClient, protocol: dict[str, Any]) -> None:
     unknown = fast_client.post("/api/simulate?scan_id=" + "0" * 32, json=protocol)
@@ -66,9 +90,11 @@ def test_simulate_errors(fast_client: TestClient, protocol: dict[str, Any]) -> N
     bad = fast_client.post("/api/simulate", json=protocol)
     assert bad.status_code == 422
     assert bad.json()["problems"][0]["field"] == "legs.right.calf_girth_cm"
-    for path in ("/api/simulations/" + "f" * 32, "/api/simulations/" + "f" * 32 + "/legs.glb"):
+    missing = "/api/simulations/" + "f" * 32
+    for path in (missing, missing + "/legs.glb", missing + "/parts/median.glb"):
         assert fast_client.get(path).status_code == 404
     assert fast_client.get("/api/simulations/nope").status_code == 422
+    assert fast_client.get(missing + "/parts/everything.glb").status_code == 422
 
 
 def test_simulate_scan_id_in_the_body_is_checked(

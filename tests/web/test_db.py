@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from calfsim.errors import RecordNotFoundError
-from calfsim.web._db import _ScanRow, _SimulationRow, open_store
+from calfsim.web._db import _ScanRow, _SimulationPartRow, _SimulationRow, open_store
 
 
 def _add_simulation(store, n: int = 0) -> str:  # type: ignore[no-untyped-def]
@@ -20,6 +20,7 @@ def _add_simulation(store, n: int = 0) -> str:  # type: ignore[no-untyped-def]
         request={"n": n},
         summary={"n": n},
         glb=b"glb%d" % n,
+        glb_parts={"median": b"median%d" % n, "bands": b"bands%d" % n},
     )
 
 
@@ -77,3 +78,17 @@ def test_rows_older_than_the_ttl_are_deleted_on_insert() -> None:
     with pytest.raises(RecordNotFoundError):
         store.get_scan(old_scan)
     assert store.get_simulation_glb(new_sim) == b"glb2"
+
+
+def test_glb_parts_are_kept_and_expire_with_their_simulation() -> None:
+    store = open_store("sqlite://", ttl_s=3600, max_scans=2, max_simulations=2)
+    ids = [_add_simulation(store, i) for i in range(3)]
+    assert store.get_simulation_glb_part(ids[2], "median") == b"median2"
+    assert store.get_simulation_glb_part(ids[1], "bands") == b"bands1"
+    with pytest.raises(RecordNotFoundError, match="no GLB part 'muscles'"):
+        store.get_simulation_glb_part(ids[2], "muscles")
+    with pytest.raises(RecordNotFoundError, match="simulation_id"):
+        store.get_simulation_glb_part(ids[0], "median")  # the oldest beyond the count
+    with store.engine.connect() as connection:
+        kept = set(connection.execute(select(_SimulationPartRow.simulation_id)).scalars())
+    assert kept == set(ids[1:])

@@ -48,7 +48,7 @@ from __future__ import annotations
 import json
 import math
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -59,7 +59,7 @@ import scipy.sparse
 import calfsim
 from calfsim.errors import InvalidInputError, MeshError
 
-__all__ = ["GlbNode", "read_glb", "read_glb_morph_names", "write_glb"]
+__all__ = ["GlbNode", "read_glb", "read_glb_morph_names", "subset_glb", "write_glb"]
 
 # glTF constants (glTF 2.0 specification, section 5).
 _BYTE, _UNSIGNED_BYTE, _SHORT, _UNSIGNED_SHORT, _UNSIGNED_INT, _FLOAT = (
@@ -562,16 +562,191 @@ def _write_target(writer: _Writer, target: _EncodedTarget, shared: _SharedIndex)
 
 def _write_container(path: Path, document: dict[str, Any], chunks: list[bytes], size: int) -> None:
     """Write the GLB container: header, JSON chunk (space-padded), BIN chunk (zero-padded)."""
+    with path.open("wb") as stream:
+        for part in _container(document, chunks, size):
+            stream.write(part)
+
+
+def _container(document: dict[str, Any], chunks: list[bytes], size: int) -> list[bytes]:
+    """Return the GLB container in pieces: header, JSON chunk, BIN chunk (4-byte aligned)."""
     text = json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8")
     text += b" " * (-len(text) % 4)
     total = 12 + 8 + len(text) + 8 + size
-    with path.open("wb") as stream:
-        stream.write(struct.pack("<III", _GLB_MAGIC, _GLB_VERSION, total))
-        stream.write(struct.pack("<II", len(text), _CHUNK_JSON))
-        stream.write(text)
-        stream.write(struct.pack("<II", size, _CHUNK_BIN))
-        for chunk in chunks:
-            stream.write(chunk)
+    return [
+        struct.pack("<III", _GLB_MAGIC, _GLB_VERSION, total),
+        struct.pack("<II", len(text), _CHUNK_JSON),
+        text,
+        struct.pack("<II", size, _CHUNK_BIN),
+        *chunks,
+    ]
+
+
+# -- a part of a file --------------------------------------------------------------------------
+
+
+def subset_glb(
+    glb: bytes, *, node_names: Collection[str], keep_target: Callable[[str], bool] | None = None
+) -> bytes:
+    """Cut a GLB written by :func:`write_glb` down to some nodes and morph targets.
+
+    The kept meshes keep their base mesh, material and node, under the same root node (so the
+    same up axis); their morph targets are those whose names pass ``keep_target``, in file
+    order, with their stored (quantized, sparse) data copied byte for byte. Nothing is
+    re-encoded: a target decodes to exactly the same deltas as in ``glb``. A web page can thus
+    download what it shows first (e.g. the skins' median targets) and the rest when needed.
+
+    Parameters
+    ----------
+    glb : bytes
+        A GLB file written by :func:`write_glb` (one root node whose children are the meshes).
+    node_names : collection of str
+        Names of the mesh nodes to keep (at least one present in ``glb``); others are dropped.
+    keep_target : callable, optional
+        ``keep_target(name) -> bool`` for each morph target name; default: keep all.
+
+    Returns
+    -------
+    bytes
+        The smaller GLB.
+
+    Raises
+    ------
+    InvalidInputError
+        If no node of ``node_names`` is in ``glb``.
+    MeshError
+        If ``glb`` is not a GLB file of that layout.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> base = np.eye(3)
+    >>> nodes = [GlbNode(name=name, vertices_m=base, faces=np.array([[0, 1, 2]]),
+    ...                  morph_targets=[("day_007_median", base * 0.9), ("day_028_p10", base)])
+    ...          for name in ("left_skin", "left_soleus")]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     whole = write_glb(Path(folder) / "all.glb", nodes).read_bytes()
+    ...     part = Path(folder) / "part.glb"
+    ...     _ = part.write_bytes(subset_glb(whole, node_names=["left_skin"],
+    ...                                     keep_target=lambda name: name.endswith("_median")))
+    ...     read_glb_morph_names(part)
+    {'left_skin': ['day_007_median']}
+    """
+    document, blob = _split_container(glb)
+    try:
+        return _subset(document, blob, set(node_names), keep_target or (lambda _name: True))
+    except (LookupError, TypeError, ValueError) as error:
+        if isinstance(error, InvalidInputError):
+            raise
+        raise MeshError(f"not a GLB file of calfsim's layout: {error!r}") from None
+
+
+def _split_container(glb: bytes) -> tuple[dict[str, Any], memoryview]:
+    """Return the JSON document and the BIN chunk of a GLB."""
+    view = memoryview(glb)
+    if len(glb) < 20 or glb[:4] != b"glTF":
+        raise MeshError("not a GLB file (it does not start with 'glTF')")
+    json_length, json_type = struct.unpack_from("<II", glb, 12)
+    if json_type != _CHUNK_JSON or 20 + json_length > len(glb):
+        raise MeshError("not a GLB file (no JSON chunk first)")
+    document = json.loads(bytes(view[20 : 20 + json_length]))
+    start = 20 + json_length
+    if start + 8 > len(glb):
+        return document, view[0:0]
+    bin_length, bin_type = struct.unpack_from("<II", glb, start)
+    if bin_type != _CHUNK_BIN or start + 8 + bin_length > len(glb):
+        raise MeshError("not a GLB file (a malformed BIN chunk)")
+    return document, view[start + 8 : start + 8 + bin_length]
+
+
+def _subset(
+    document: dict[str, Any], blob: memoryview, names: set[str], keep_target: Callable[[str], bool]
+) -> bytes:
+    old_nodes = document["nodes"]
+    root = old_nodes[document["scenes"][document.get("scene", 0)]["nodes"][0]]
+    kept = [old_nodes[i] for i in root.get("children", []) if old_nodes[i].get("name") in names]
+    if not kept:
+        raise InvalidInputError(
+            f"node_names: none of {sorted(names)} is a mesh node of the GLB", field="node_names"
+        )
+    writer = _Writer()
+    view_map: dict[int, int] = {}
+    accessor_map: dict[int, int] = {}
+
+    def copy_view(index: int) -> int:
+        if index not in view_map:
+            old = document["bufferViews"][index]
+            start = old.get("byteOffset", 0)
+            view_map[index] = writer.view(
+                np.frombuffer(blob[start : start + old["byteLength"]], dtype=np.uint8),
+                target=old.get("target"),
+            )
+        return view_map[index]
+
+    def copy_accessor(index: int) -> int:
+        if index not in accessor_map:
+            entry = json.loads(json.dumps(document["accessors"][index]))
+            if "bufferView" in entry:
+                entry["bufferView"] = copy_view(entry["bufferView"])
+            if "sparse" in entry:
+                for key in ("indices", "values"):
+                    part = entry["sparse"][key]
+                    part["bufferView"] = copy_view(part["bufferView"])
+            accessor_map[index] = writer.accessor(entry)
+        return accessor_map[index]
+
+    nodes: list[dict[str, Any]] = []
+    meshes: list[dict[str, Any]] = []
+    materials: list[dict[str, Any]] = []
+    is_quantization_used = False
+    for node in kept:
+        mesh = document["meshes"][node["mesh"]]
+        names_of_targets = mesh.get("extras", {}).get("targetNames", [])
+        chosen = [i for i, name in enumerate(names_of_targets) if keep_target(name)]
+        primitives = []
+        for primitive in mesh["primitives"]:
+            out: dict[str, Any] = {
+                "attributes": {k: copy_accessor(a) for k, a in primitive["attributes"].items()},
+                "mode": primitive.get("mode", _TRIANGLES),
+            }
+            if "indices" in primitive:
+                out["indices"] = copy_accessor(primitive["indices"])
+            if "material" in primitive:
+                materials.append(document["materials"][primitive["material"]])
+                out["material"] = len(materials) - 1
+            if chosen:
+                targets = primitive.get("targets", [])
+                out["targets"] = [
+                    {k: copy_accessor(a) for k, a in targets[i].items()} for i in chosen
+                ]
+            primitives.append(out)
+        new_mesh: dict[str, Any] = {
+            "name": mesh.get("name", node["name"]),
+            "primitives": primitives,
+        }
+        if chosen:
+            new_mesh["weights"] = [0.0] * len(chosen)
+            new_mesh["extras"] = {"targetNames": [names_of_targets[i] for i in chosen]}
+        meshes.append(new_mesh)
+        nodes.append({**node, "mesh": len(meshes) - 1})
+    for entry in writer.accessors:
+        is_quantization_used |= entry["componentType"] != _FLOAT and entry.get("normalized", False)
+    new_root = {k: v for k, v in root.items() if k != "children"}
+    new_root["children"] = list(range(1, len(nodes) + 1))
+    out_document: dict[str, Any] = {
+        "asset": document["asset"],
+        "scene": 0,
+        "scenes": [{"name": document["scenes"][0].get("name", _ROOT_NAME), "nodes": [0]}],
+        "nodes": [new_root, *nodes],
+        "meshes": meshes,
+        "materials": materials,
+        "accessors": writer.accessors,
+        "bufferViews": writer.views,
+        "buffers": [{"byteLength": writer.size}],
+    }
+    if is_quantization_used:
+        out_document["extensionsUsed"] = [_QUANTIZATION]
+        out_document["extensionsRequired"] = [_QUANTIZATION]
+    return b"".join(_container(out_document, writer.chunks, writer.size))
 
 
 # -- reading back ------------------------------------------------------------------------------

@@ -6,6 +6,12 @@ first: the "x-ray" view), each with one morph target per frame of the time axis,
 ``day_DDD_<band>`` (``day_084_median``, ``day_084_p10``...). A viewer shows day *d* of a band
 by setting that target's weight to 1 (or blends two neighbouring weeks).
 
+`simulation_glb_parts` cuts that file into the parts a web page loads one after the other
+(:func:`~calfsim.io.subset_glb`, byte for byte: nothing is simulated or encoded twice):
+``"median"`` the skins with the weekly median targets (what the page shows first), ``"bands"``
+the skins with the p10 / p90 targets (for the band switch) and ``"muscles"`` the inner muscles
+with every target (for the x-ray view; absent when the simulation has none).
+
 `simulation_to_dict` is the ``summary.json`` contract: the ``calfsim predict --json`` output
 plus, per leg, the girths the model asks for and those measured on the deformed meshes at
 every level and frame, and the largest difference.
@@ -18,11 +24,18 @@ from typing import Any
 
 import numpy as np
 
-from calfsim.io._glb import GlbNode, write_glb
+from calfsim.io._glb import GlbNode, subset_glb, write_glb
 from calfsim.io._prediction_json import prediction_to_dict
 from calfsim.simulation import LegsSimulation, MeshFrames
 
-__all__ = ["MESH_COLORS", "simulation_glb_nodes", "simulation_to_dict", "write_simulation_glb"]
+__all__ = [
+    "GLB_PARTS",
+    "MESH_COLORS",
+    "simulation_glb_nodes",
+    "simulation_glb_parts",
+    "simulation_to_dict",
+    "write_simulation_glb",
+]
 
 #: Base colour of each part: a light skin tone, muscles in distinct reds (see-through).
 MESH_COLORS: dict[str, tuple[float, float, float, float]] = {
@@ -68,6 +81,38 @@ def write_simulation_glb(sim: LegsSimulation, path: str | Path) -> Path:
         ``path``.
     """
     return write_glb(path, simulation_glb_nodes(sim))
+
+
+#: The parts of `simulation_glb_parts`, in the order a page needs them.
+GLB_PARTS = ("median", "bands", "muscles")
+
+
+def simulation_glb_parts(sim: LegsSimulation, glb: bytes) -> dict[str, bytes]:
+    """Cut the simulation's GLB (from `write_simulation_glb`) into the parts of a web page.
+
+    Parameters
+    ----------
+    sim : LegsSimulation
+        The simulation the GLB was written from (it names the skins, muscles and bands).
+    glb : bytes
+        The file `write_simulation_glb` wrote for ``sim``.
+
+    Returns
+    -------
+    dict of str to bytes
+        ``"median"``, ``"bands"`` and (when the simulation has inner meshes) ``"muscles"``:
+        each a GLB of its own (see the module notes).
+    """
+    skins = [mesh.name for mesh in sim.meshes if mesh.part == "skin"]
+    muscles = [mesh.name for mesh in sim.meshes if mesh.part != "skin"]
+    medians = {frame.name for frame in sim.frames if frame.band == "median"}
+    parts = {
+        "median": subset_glb(glb, node_names=skins, keep_target=medians.__contains__),
+        "bands": subset_glb(glb, node_names=skins, keep_target=lambda name: name not in medians),
+    }
+    if muscles:
+        parts["muscles"] = subset_glb(glb, node_names=muscles)
+    return parts
 
 
 def _rows(values: np.ndarray) -> list[list[float | None]]:

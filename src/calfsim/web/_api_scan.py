@@ -6,7 +6,9 @@
 - ``POST /api/simulate`` takes a protocol (the predict contract), simulates both legs in 3D
   over a year and answers the summary (``summary.json`` of ``calfsim simulate``) plus
   ``simulation_id`` and ``glb_url``; the GLB (morph targets per week and band) is stored
-  gzip-compressed and served from ``GET /api/simulations/{id}/legs.glb``.
+  gzip-compressed and served from ``GET /api/simulations/{id}/legs.glb``. The try-on page
+  loads it in parts instead (``GET /api/simulations/{id}/parts/{median|bands|muscles}.glb``,
+  cut from the same file): the skins' weekly medians first, the rest when it is asked for.
 
 Loading a scan and simulating take seconds of one core each: they run in worker threads,
 at most ``max_concurrent_simulations`` at once, with ``max_queued_simulations`` more waiting;
@@ -20,7 +22,7 @@ import re
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -134,9 +136,10 @@ def _simulate(
     n_samples: int,
     seed: int,
     n_around: int,
-) -> tuple[dict[str, Any], bytes, str]:
-    """Parse, simulate, and return (summary, gzip-compressed GLB, model version)."""
+) -> tuple[dict[str, Any], bytes, dict[str, bytes], str]:
+    """Parse, simulate; return (summary, GLB, its parts for the page, model version), gzipped."""
     from calfsim.io import load_scan, simulation_to_dict, write_simulation_glb
+    from calfsim.io._simulation_files import simulation_glb_parts
     from calfsim.simulation import simulate_legs
 
     protocol = parse_protocol(data)
@@ -168,8 +171,14 @@ def _simulate(
         glb = write_simulation_glb(sim, Path(folder) / "legs.glb").read_bytes()
     summary = simulation_to_dict(sim)
     model_version = str(summary.get("prediction", {}).get("model_version", ""))
+    parts = simulation_glb_parts(sim, glb)
     # Level 1: 22 MB -> ~6 MB in ~0.4 s; higher levels save little more for 3x the time.
-    return summary, gzip.compress(glb, compresslevel=1), model_version
+    return (
+        summary,
+        gzip.compress(glb, compresslevel=1),
+        {name: gzip.compress(part, compresslevel=1) for name, part in parts.items()},
+        model_version,
+    )
 
 
 def _legs_from_scan(data: Any, measured: dict[str, Any]) -> Any:
@@ -260,7 +269,7 @@ async def api_simulate(
         record = await anyio.to_thread.run_sync(lambda: store.get_scan(scan_id))
         scan_file = (record.filename, record.data, record.units)
         data = _legs_from_scan(data, record.legs)
-    summary, glb_gz, model_version = await run_heavy(
+    summary, glb_gz, parts_gz, model_version = await run_heavy(
         request,
         _simulate,
         data,
@@ -283,6 +292,7 @@ async def api_simulate(
             request=request_record,
             summary=summary,
             glb=glb_gz,
+            glb_parts=parts_gz,
         )
     )
     return JSONResponse(_with_urls(request, simulation_id, summary))
@@ -326,8 +336,41 @@ async def api_simulation_glb(request: Request, simulation_id: SimulationId) -> R
     """Return the GLB (gzip-encoded when the client accepts it, as browsers do)."""
     store = store_of(request.app)
     glb_gz = await anyio.to_thread.run_sync(lambda: store.get_simulation_glb(simulation_id))
+    return await _glb_response(request, glb_gz, "legs.glb")
+
+
+@router.get(
+    "/api/simulations/{simulation_id}/parts/{part}.glb",
+    name="api_simulation_glb_part",
+    tags=["scan"],
+    summary="A part of the simulation's GLB, as the try-on page loads it",
+    description=(
+        "Cut from legs.glb without re-encoding: ``median`` the skins with the weekly median "
+        "targets, ``bands`` the skins with the p10/p90 targets, ``muscles`` the inner muscles "
+        "with every target (404 when the simulation has none)."
+    ),
+    responses={
+        200: {"content": {"model/gltf-binary": {"schema": {"type": "string", "format": "binary"}}}},
+        **error_responses(404, 422),
+    },
+)
+async def api_simulation_glb_part(
+    request: Request,
+    simulation_id: SimulationId,
+    part: Annotated[Literal["median", "bands", "muscles"], PathParam(description="Which part")],
+) -> Response:
+    """Return one part of the GLB (gzip-encoded when the client accepts it)."""
+    store = store_of(request.app)
+    glb_gz = await anyio.to_thread.run_sync(
+        lambda: store.get_simulation_glb_part(simulation_id, part)
+    )
+    return await _glb_response(request, glb_gz, f"{part}.glb")
+
+
+async def _glb_response(request: Request, glb_gz: bytes, filename: str) -> Response:
+    """Send a stored gzip-compressed GLB, compressed when the client accepts gzip."""
     headers = {
-        "content-disposition": 'inline; filename="legs.glb"',
+        "content-disposition": f'inline; filename="{filename}"',
         "cache-control": "private, max-age=86400, immutable",
         "vary": "accept-encoding",
     }

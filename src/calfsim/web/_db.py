@@ -6,6 +6,10 @@ accounts: knowing the id is the access). Nothing identifies a person: a scan is 
 file name and measurements only. Rows expire after ``result_ttl_s`` and beyond a count limit
 (oldest first); expiry runs on every insert.
 
+A simulation's GLB is also kept in parts for the try-on page (``simulation_glb_parts``: the
+skins with the weekly medians first, the band targets and the x-ray muscles when asked for), in
+a table of their own so that databases made before it keep working (``create_all`` adds it).
+
 Every stored simulation records ``calfsim_version`` and ``model_version`` so that a result
 shown to someone can be reproduced (STYLE §8).
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -66,6 +71,14 @@ class _SimulationRow(_Base):
     scan_id: Mapped[str | None] = mapped_column(String(32))
     request_json: Mapped[dict[str, Any]] = mapped_column(JSON)
     summary_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    glb: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class _SimulationPartRow(_Base):
+    __tablename__ = "simulation_glb_parts"
+
+    simulation_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    part: Mapped[str] = mapped_column(String(16), primary_key=True)
     glb: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -196,8 +209,9 @@ class ResultStore:
         request: dict[str, Any],
         summary: dict[str, Any],
         glb: bytes,
+        glb_parts: Mapping[str, bytes] | None = None,
     ) -> str:
-        """Store a simulation's request, summary and GLB; return its id."""
+        """Store a simulation's request, summary, GLB and GLB parts (by name); return its id."""
         simulation_id = _new_id()
         with self._session.begin() as session:
             session.add(
@@ -212,8 +226,14 @@ class ResultStore:
                     glb=glb,
                 )
             )
+            for part, data in (glb_parts or {}).items():
+                session.add(_SimulationPartRow(simulation_id=simulation_id, part=part, glb=data))
             session.flush()
             self._expire(session, _SimulationRow, self.max_simulations)
+            kept = select(_SimulationRow.id)
+            session.execute(
+                delete(_SimulationPartRow).where(_SimulationPartRow.simulation_id.not_in(kept))
+            )
         return simulation_id
 
     def _simulation_row(self, session: Session, simulation_id: str) -> _SimulationRow:
@@ -254,6 +274,23 @@ class ResultStore:
         """
         with self._session() as session:
             return self._simulation_row(session, simulation_id).glb
+
+    def get_simulation_glb_part(self, simulation_id: str, part: str) -> bytes:
+        """Return one stored part of a simulation's GLB (as stored by `add_simulation`).
+
+        Raises
+        ------
+        RecordNotFoundError
+            If there is no such simulation, or it has no such part.
+        """
+        with self._session() as session:
+            row = session.get(_SimulationPartRow, (simulation_id, part))
+            if row is None:
+                self._simulation_row(session, simulation_id)  # no simulation: says so
+                raise RecordNotFoundError(
+                    f"part: simulation {simulation_id!r} has no GLB part {part!r}"
+                )
+            return row.glb
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

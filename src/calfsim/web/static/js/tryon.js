@@ -170,9 +170,27 @@ async function viewer() {
 async function fetchGlb(url) {
   const response = await fetch(url);
   if (!response.ok) throw Object.assign(new Error('no model'), { problems: await readError(response) });
-  const buffer = await response.arrayBuffer();
+  return response.arrayBuffer();
+}
+
+// The model comes in parts cut from the simulation's GLB (see /api/simulations/{id}/parts/...):
+// the skins with the weekly medians first, the band targets and the muscles when first needed.
+const partUrl = (id, part) => `/api/simulations/${id}/parts/${part}.glb`;
+
+/** The first part of the model; the whole GLB for a simulation stored without parts. */
+async function fetchFirstPart(id, wholeUrl) {
+  const buffer = await fetchGlb(partUrl(id, 'median')).catch(() => fetchGlb(wholeUrl));
   performance.mark('calfsim-glb-downloaded');
   return buffer;
+}
+
+/** Loaders of the other parts, for LegViewer.load (none for the muscles if there are none). */
+function laterParts(summary, id) {
+  const hasMuscles = (summary.meshes || []).some((mesh) => mesh.part !== 'skin');
+  return {
+    bands: () => fetchGlb(partUrl(id, 'bands')),
+    ...(hasMuscles ? { muscles: () => fetchGlb(partUrl(id, 'muscles')) } : {}),
+  };
 }
 
 async function show(summary, { glb } = {}) {
@@ -182,12 +200,12 @@ async function show(summary, { glb } = {}) {
   const id = summary.simulation_id ?? summary.id;
   const url = summary.glb_url || `/api/simulations/${id}/legs.glb`;
   busy(true, 'Loading your 3D legs…');
-  const buffer = glb || fetchGlb(url); // download while three.js loads
+  const buffer = glb || fetchFirstPart(id, url); // download while three.js loads
   const v = await viewer();
   performance.mark('calfsim-viewer-created');
-  await v.load(await buffer, { kneeHeightM: kneeHeight(summary) });
+  await v.load(await buffer, { kneeHeightM: kneeHeight(summary), parts: laterParts(summary, id) });
   performance.mark('calfsim-glb-loaded');
-  v.setState({ week: state.week, band: state.band });
+  await v.setState({ week: state.week, band: state.band });
   $('viewer-overlay').classList.add('hidden');
   $('viewer-legend').classList.remove('hidden');
   $('week').disabled = false;
@@ -243,7 +261,7 @@ async function showStored() {
   try {
     busy(true, 'Loading your simulation…');
     // The summary, the model and three.js load in parallel.
-    const glb = fetchGlb(`/api/simulations/${id}/legs.glb`);
+    const glb = fetchFirstPart(id, `/api/simulations/${id}/legs.glb`);
     glb.catch(() => {}); // reported through show() if the summary loads
     viewer();
     const response = await fetch(`/api/simulations/${id}`);
@@ -277,13 +295,29 @@ $('week').addEventListener('input', () => {
   updateReadout();
   afterFrame(() => performance.measure('calfsim-slider', 'calfsim-slider-input'));
 });
+/** Apply a change that may first load a part of the model; then publish the frame shown. */
+async function change(apply) {
+  try {
+    await apply();
+  } catch (error) {
+    showErrors(error.problems || [`Could not load this view: ${error.message}`]);
+  }
+  afterFrame();
+}
+
 for (const radio of document.querySelectorAll('input[name="band"]')) {
   radio.addEventListener('change', () => {
     state.band = radio.value;
-    state.viewer?.setState({ band: state.band });
     updateReadout();
-    afterFrame();
+    change(() => state.viewer?.setState({ band: state.band }));
   });
+}
+// Start loading a part as soon as its control is approached (hover, focus, touch).
+for (const [selector, part] of [['[aria-label="Range"]', 'bands'], ['label:has(#xray)', 'muscles']]) {
+  const control = document.querySelector(selector);
+  for (const type of ['pointerenter', 'focusin', 'touchstart']) {
+    control?.addEventListener(type, () => { state.viewer?.loadPart(part).catch(() => {}); }, { passive: true });
+  }
 }
 for (const button of document.querySelectorAll('[data-view]')) {
   button.setAttribute('aria-pressed', String(button.dataset.view === 'back'));
@@ -294,8 +328,7 @@ for (const button of document.querySelectorAll('[data-view]')) {
   });
 }
 $('xray').addEventListener('change', () => {
-  state.viewer?.setXray($('xray').checked);
-  afterFrame();
+  change(() => state.viewer?.setXray($('xray').checked));
 });
 
 // Create the viewer (and compile its shaders) while the person types.

@@ -13,6 +13,10 @@
 // all 81 targets, and a texture rebuild plus a re-upload of the whole geometry per slider step
 // with two at a time.
 //
+// The model may come in parts (see load()): the skins with the weekly medians first, then the
+// band targets when another band is chosen and the muscles when x-ray is switched on. A part is
+// a GLB of its own; its targets join the skins' and its meshes join the model.
+//
 // Drawing is coalesced: render() asks for one draw in the next animation frame, so that the
 // several changes of one task (loading: x-ray state, view, week) cost one frame, not four (a
 // frame of the legs is ~0.1 s in software).
@@ -187,43 +191,25 @@ export class LegViewer {
     this.skins = [];
     this.muscles = [];
     this.ghosts = [];
+    this.parts = {};
+    this.partLoads = {};
   }
 
-  /** Load a GLB from a URL or an ArrayBuffer (already downloaded). */
-  async load(source, { kneeHeightM = null } = {}) {
+  /**
+   * Load a GLB from a URL or an ArrayBuffer (already downloaded). `parts` maps the names of
+   * parts not in it ("bands": the skins' p10 / p90 targets, "muscles": the inner meshes) to a
+   * function that returns a promise of that part's GLB; each is loaded once, when first needed.
+   */
+  async load(source, { kneeHeightM = null, parts = {} } = {}) {
     const loader = new GLTFLoader();
     const gltf = typeof source === 'string' ? await loader.loadAsync(source) : await loader.parseAsync(source, '');
     this.dispose();
     const model = gltf.scene;
-    const { skin: skinMaterial, muscle: muscleMaterial, ghost: ghostMaterial } = this.materials;
+    this.parts = { ...parts };
+    this.partLoads = {};
     const meshes = [];
     model.traverse((o) => { if (o.isMesh) meshes.push(o); });
-    for (const mesh of meshes) {
-      const isSkin = /skin/.test(mesh.name) || /skin/.test(mesh.parent?.name || '');
-      if (isSkin) {
-        mesh.material = skinMaterial.clone();
-        mesh.renderOrder = 1;
-        this.skins.push(mesh);
-        // Today's legs: the base mesh with every morph weight at 0, drawn as a translucent shell
-        // that shows wherever the predicted leg is slimmer.
-        const ghostGeometry = new THREE.BufferGeometry();
-        ghostGeometry.setAttribute('position', mesh.geometry.attributes.position.clone());
-        if (mesh.geometry.index) ghostGeometry.setIndex(mesh.geometry.index.clone());
-        const ghost = new THREE.Mesh(ghostGeometry, ghostMaterial);
-        ghost.name = `${mesh.name}_today`;
-        ghost.renderOrder = 2;
-        mesh.parent.add(ghost);
-        ghost.position.copy(mesh.position);
-        ghost.quaternion.copy(mesh.quaternion);
-        ghost.scale.copy(mesh.scale);
-        this.ghosts.push(ghost);
-      } else {
-        mesh.material = muscleMaterial.clone();
-        mesh.visible = false;
-        this.muscles.push(mesh);
-      }
-    }
-    for (const mesh of [...this.skins, ...this.muscles]) prepareMorphs(mesh);
+    for (const mesh of meshes) this.adopt(mesh);
     this.scene.add(model);
     this.model = model;
     this.bands = this.skins[0]?.userData.bands || {};
@@ -233,10 +219,68 @@ export class LegViewer {
     this.center = box.getCenter(new THREE.Vector3());
     this.size = box.getSize(new THREE.Vector3());
     this.controls.target.copy(this.center);
-    this.setXray(this.xray);
+    this.setXray(this.xray).catch((error) => console.warn('x-ray muscles not loaded:', error));
     this.setView(this.view);
     this.update();
     return { bands: Object.keys(this.bands), nMorphs: this.skins[0]?.userData.targets.length || 0 };
+  }
+
+  /** Take a mesh of a loaded GLB into the model: a skin (with today's ghost) or a muscle. */
+  adopt(mesh) {
+    const isSkin = /skin/.test(mesh.name) || /skin/.test(mesh.parent?.name || '');
+    if (isSkin) {
+      mesh.material = this.materials.skin.clone();
+      mesh.renderOrder = 1;
+      this.skins.push(mesh);
+      // Today's legs: the base mesh, drawn as a translucent shell that shows wherever the
+      // predicted leg is slimmer.
+      const ghostGeometry = new THREE.BufferGeometry();
+      ghostGeometry.setAttribute('position', mesh.geometry.attributes.position.clone());
+      if (mesh.geometry.index) ghostGeometry.setIndex(mesh.geometry.index.clone());
+      const ghost = new THREE.Mesh(ghostGeometry, this.materials.ghost);
+      ghost.name = `${mesh.name}_today`;
+      ghost.renderOrder = 2;
+      mesh.parent.add(ghost);
+      ghost.position.copy(mesh.position);
+      ghost.quaternion.copy(mesh.quaternion);
+      ghost.scale.copy(mesh.scale);
+      this.ghosts.push(ghost);
+    } else {
+      mesh.material = this.materials.muscle.clone();
+      mesh.visible = this.xray;
+      this.muscles.push(mesh);
+    }
+    prepareMorphs(mesh);
+  }
+
+  /** Load the part `name` once (see load()); resolves when it is in the model. */
+  loadPart(name) {
+    const fetchPart = this.parts?.[name];
+    if (!fetchPart) return Promise.resolve();
+    const { model } = this;
+    this.partLoads[name] ||= fetchPart()
+      .then((buffer) => new GLTFLoader().parseAsync(buffer, ''))
+      .then((gltf) => { if (this.model === model) this.addPart(gltf.scene); })
+      .catch((error) => { delete this.partLoads[name]; throw error; });
+    return this.partLoads[name];
+  }
+
+  /** Merge a part's meshes: more targets for a skin already shown, or new (muscle) meshes. */
+  addPart(scene) {
+    const meshes = [];
+    scene.traverse((o) => { if (o.isMesh) meshes.push(o); });
+    const root = this.skins[0]?.parent || this.model;
+    for (const mesh of meshes) {
+      const known = this.skins.find((skin) => skin.name === mesh.name);
+      if (known) {
+        addTargets(known, mesh);
+        mesh.geometry.dispose();
+      } else {
+        root.add(mesh); // a part's meshes sit under the same root transform (glTF's +Y up)
+        this.adopt(mesh);
+      }
+    }
+    this.bands = this.skins[0]?.userData.bands || {};
   }
 
   setView(view) {
@@ -259,7 +303,11 @@ export class LegViewer {
     this.render();
   }
 
-  setXray(on) {
+  /** Show or hide the muscles through a see-through skin (loading them first if needed). */
+  async setXray(on) {
+    this.wantedXray = on;
+    if (on) await this.loadPart('muscles');
+    if (this.wantedXray !== on) return; // switched again meanwhile: the latest wins
     this.xray = on;
     for (const skin of this.skins) {
       skin.material.transparent = on;
@@ -273,10 +321,15 @@ export class LegViewer {
     this.update();
   }
 
-  /** Show week `week` (may be fractional) of band `band` on every morphing mesh. */
-  setState({ week = this.week, band = this.band } = {}) {
+  /**
+   * Show week `week` (may be fractional) of band `band` on every morphing mesh. A band other
+   * than the median is shown once its targets are loaded; until then the one shown stays.
+   */
+  async setState({ week = this.week, band = this.band } = {}) {
     this.week = week;
-    this.band = band;
+    this.wantedBand = band;
+    if (band !== this.band && !this.skins[0]?.userData.bands?.[band]) await this.loadPart('bands');
+    if (this.wantedBand === band) this.band = band;
     this.update();
   }
 
@@ -296,19 +349,29 @@ export class LegViewer {
 
 /** Keep the base positions and every target's deltas of `mesh`; three.js draws it plainly. */
 function prepareMorphs(mesh) {
-  const targets = mesh.geometry.morphAttributes.position;
-  const dict = mesh.morphTargetDictionary;
-  if (!targets || !targets.length || !dict) return;
   const position = mesh.geometry.attributes.position;
-  mesh.userData.base = position.array.slice();
-  mesh.userData.targets = targets;
-  mesh.userData.bands = targetsByBand(dict);
-  mesh.userData.targetNames = Object.entries(dict).sort((x, y) => x[1] - y[1]).map(([name]) => name);
-  mesh.userData.blendKey = '';
+  const { userData } = mesh;
+  userData.base = position.array.slice();
+  userData.targets = [...(mesh.geometry.morphAttributes.position || [])];
+  userData.targetIndex = { ...(mesh.morphTargetDictionary || {}) };
+  userData.bands = targetsByBand(userData.targetIndex);
+  userData.blendKey = '';
   position.setUsage(THREE.DynamicDrawUsage);
   mesh.geometry.morphAttributes = {};
   delete mesh.morphTargetInfluences;
   delete mesh.morphTargetDictionary;
+}
+
+/** Append the morph targets of `part` (the same mesh from another GLB part) to `mesh`'s. */
+function addTargets(mesh, part) {
+  const targets = part.geometry.morphAttributes.position || [];
+  const { userData } = mesh;
+  const offset = userData.targets.length;
+  userData.targets.push(...targets);
+  for (const [name, index] of Object.entries(part.morphTargetDictionary || {})) {
+    userData.targetIndex[name] = index + offset;
+  }
+  userData.bands = targetsByBand(userData.targetIndex);
 }
 
 /** The factor of a glTF normalized integer code (KHR_mesh_quantization): c / max code. */
