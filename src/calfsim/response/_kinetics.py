@@ -126,7 +126,6 @@ def iter_atrophy_frac(
     f = np.empty(shape, dtype=f32)
     decay = np.empty(shape, dtype=f32)
     w = np.empty(shape, dtype=f32)
-    tmp = np.empty((chunk_steps, n_rows), dtype=f32)
     state = np.zeros((n_heads, n_rows), dtype=f32)
     if n_t == 0:
         return
@@ -141,45 +140,46 @@ def iter_atrophy_frac(
     inv_reg = (1.0 / tau_reg_days).astype(f32)
     slope = (1.0 / tau_atr_days - 1.0 / tau_reg_days).astype(f32)
     neg_inv_off = {
-        c: (-1.0 / (tau_off_days * repeat_slowing_ratio ** (c - 1))).astype(f32)
+        int(c): (-1.0 / (tau_off_days * repeat_slowing_ratio ** (c - 1))).astype(f32)
         for c in np.unique(received[is_dosed])
     }
+    # The heads each session doses, grouped by how many sessions they have had (heads in a
+    # group share the block's time course): usually one group per session.
+    groups = [
+        [
+            (int(c), np.flatnonzero(is_dosed[k] & (received[k] == c)))
+            for c in np.unique(received[k][is_dosed[k]])
+        ]
+        for k in range(n_sessions)
+    ]
     for c0 in range(1, n_t, chunk_steps):
         c1 = min(c0 + chunk_steps, n_t)
         m = c1 - c0
         mid = (0.5 * (t[c0 - 1 : c1 - 1] + t[c0:c1])).astype(f32)[:, None]
         step = (t[c0:c1] - t[c0 - 1 : c1 - 1]).astype(f32)[:, None, None]
-        fm, dm, wm, tm = f[:m], decay[:m], w[:m], tmp[:m]
-        fm.fill(0.0)
-        touched = np.zeros(n_heads, dtype=bool)
+        fm, dm, wm = f[:m], decay[:m], w[:m]
+        # Sessions act on the fibres still unblocked: (1 - f) = prod_k (1 - B_k g_k).
+        unblocked = dm
+        unblocked.fill(1.0)
         for k in range(n_sessions):
             if mid[-1, 0] <= session_days[k]:
                 break
             dt = np.maximum(mid - f32(session_days[k]), f32(0.0))
             onset = np.multiply(dt, neg_inv_on)
             np.expm1(onset, out=onset)  # onset = -(1 - exp(-dt/tau_on))
-            profiles: dict[int, NDArray[np.float32]] = {}
-            for h in range(n_heads):
-                if not is_dosed[k, h]:
-                    continue
-                count = int(received[k, h])
-                if count not in profiles:
-                    # g_k(t) = (1 - exp(-dt/tau_on)) exp(-dt/tau_off,k), shared by heads
-                    g = np.multiply(dt, neg_inv_off[count])
-                    np.exp(g, out=g)
-                    g *= onset
-                    np.negative(g, out=g)
-                    profiles[count] = g
-                # f <- f + b (1 - f) with b = B g: sessions act on still unblocked fibres
-                fh = fm[:, h]
-                if not touched[h]:
-                    np.multiply(profiles[count], amp[k, h], out=fh)
-                    touched[h] = True
-                    continue
-                np.multiply(profiles[count], amp[k, h], out=tm)
-                np.subtract(f32(1.0), fh, out=dm[:, h])
-                tm *= dm[:, h]
-                fh += tm
+            for count, heads in groups[k]:
+                # g_k(t) = (1 - exp(-dt/tau_on)) exp(-dt/tau_off,k), shared by these heads
+                g = np.multiply(dt, neg_inv_off[count])
+                np.exp(g, out=g)
+                g *= onset
+                # kept = 1 - B g for each head of the group (g holds -g here)
+                kept = np.multiply(g[:, None, :], amp[k, heads][None, :, :])
+                kept += f32(1.0)
+                if heads.size == n_heads:
+                    unblocked *= kept
+                else:
+                    unblocked[:, heads] *= kept
+        np.subtract(f32(1.0), unblocked, out=fm)
         # rate = f/tau_atr + (1-f)/tau_reg = f*slope + inv_reg ; decay = exp(-step*rate)
         np.multiply(fm, slope, out=dm)
         dm += inv_reg
@@ -191,10 +191,12 @@ def iter_atrophy_frac(
         np.subtract(f32(1.0), dm, out=fm)
         wm *= fm
         am = atrophy[:m]
+        previous = state
         for j in range(m):
-            np.multiply(state, dm[j], out=state)
-            state += wm[j]
-            am[j] = state
+            np.multiply(previous, dm[j], out=am[j])
+            am[j] += wm[j]
+            previous = am[j]
+        state[...] = previous
         yield c0, am
 
 
