@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from .conftest import new_page
+
 
 def _simulate(page: Any, base_url: str, tools: Any, *, left: str, right: str) -> None:
     page.goto(f"{base_url}/try")
@@ -178,3 +180,44 @@ def test_scan_upload_shows_the_scanned_legs(
     tools.screenshot(page, "try-desktop-scan-week12")
     assert float(page.inner_text("#r-week").split()[0]) < base_cm
     assert not errors.messages, errors.messages
+
+
+def test_a_stored_simulation_opens_from_its_address(
+    browser: Any, desktop: tuple[Any, Any], base_url: str, tools: Any
+) -> None:
+    """A reload or a link: the legs, the slider, the bands and x-ray, loaded in parts."""
+    first, _ = desktop
+    _simulate(first, base_url, tools, left="38", right="38.4")
+    address = first.url
+    assert "simulation=" in address
+
+    page, errors = new_page(browser, {"width": 1280, "height": 900})  # a cold cache
+    page.goto(address)
+    page.wait_for_selector(
+        "body[data-viewer-ready]", state="attached", timeout=tools.simulation_timeout_ms
+    )
+    assert page.locator("#viewer canvas").count() == 1  # one viewer, however often it is asked
+    assert page.inner_text("#r-base") == "38.0 cm"
+    loaded = page.evaluate(
+        "() => performance.getEntriesByType('resource').map(r => new URL(r.name).pathname)"
+    )
+    assert any(path.endswith("/parts/median.glb") for path in loaded)
+    assert not any(path.endswith(("/legs.glb", "/bands.glb", "/muscles.glb")) for path in loaded)
+    week0 = tools.canvas_rgb(page)
+    _show_week(page, 12)
+    w0, w12 = tools.skin_widths(week0), tools.skin_widths(tools.canvas_rgb(page))
+    band = _calf_band(w0)
+    assert (w0[band] - w12[band]).mean() >= 1.0
+    widths = {}
+    for value in ("p10", "p90"):  # the band targets load on the first switch
+        page.click(f'label:has(> input[name="band"][value="{value}"])')
+        _shown(page, f"12-{value}-back-0")
+        widths[value] = float(tools.skin_widths(tools.canvas_rgb(page))[band].mean())
+    assert widths["p10"] < w12[band].mean() < widths["p90"], (widths, w12[band].mean())
+    page.click("#xray")  # the muscles load when x-ray is first switched on
+    _shown(page, "12-p90-back-1")
+    xray = tools.canvas_rgb(page)
+    r, g, b = (xray[..., i].astype(int) for i in range(3))
+    assert ((r - g > 60) & (r - b > 50)).sum() > 500, "the muscles do not show through the skin"
+    assert not errors.messages, errors.messages
+    page.context.close()

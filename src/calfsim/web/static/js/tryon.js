@@ -12,7 +12,7 @@ const form = $('tryon-form');
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || '';
 const tapeErrorCm = parseFloat(form.dataset.tapeErrorCm) || 0;
 
-const state = { mode: 'measure', week: 0, band: 'median', leg: null, legs: {}, unit: 'cm', chart: null, viewer: null };
+const state = { mode: 'measure', week: 0, band: 'median', leg: null, legs: {}, unit: 'cm', chart: null, viewer: null, viewerLoading: null };
 window.calfsimTryOn = state; // read by the browser tests and handy in the console
 
 setupUnitToggle(form);
@@ -159,12 +159,13 @@ function busy(on, text) {
   $('simulate').disabled = on;
 }
 
-async function viewer() {
-  if (!state.viewer) {
-    const { LegViewer } = await import('./viewer.js');
+/** The viewer, created once (three.js is imported on first use; later calls share it). */
+function viewer() {
+  state.viewerLoading ||= import('./viewer.js').then(({ LegViewer }) => {
     state.viewer = new LegViewer($('viewer'));
-  }
-  return state.viewer;
+    return state.viewer;
+  }).catch((error) => { state.viewerLoading = null; throw error; });
+  return state.viewerLoading;
 }
 
 async function fetchGlb(url) {
@@ -230,7 +231,7 @@ async function simulate(event) {
     showErrors([error.message]);
     return;
   }
-  viewer(); // load three.js while the server works
+  viewer().catch(() => {}); // load three.js while the server works (a failure shows later)
   performance.mark('calfsim-submit');
   try {
     if (state.mode === 'scan') {
@@ -263,7 +264,7 @@ async function showStored() {
     // The summary, the model and three.js load in parallel.
     const glb = fetchFirstPart(id, `/api/simulations/${id}/legs.glb`);
     glb.catch(() => {}); // reported through show() if the summary loads
-    viewer();
+    viewer().catch(() => {}); // the same
     const response = await fetch(`/api/simulations/${id}`);
     if (!response.ok) throw Object.assign(new Error('gone'), { problems: await readError(response) });
     await show(await response.json(), { glb });
@@ -335,5 +336,5 @@ $('xray').addEventListener('change', () => {
 if (new URLSearchParams(window.location.search).has('simulation')) {
   showStored();
 } else {
-  (window.requestIdleCallback || ((f) => setTimeout(f, 200)))(() => { viewer(); });
+  (window.requestIdleCallback || ((f) => setTimeout(f, 200)))(() => { viewer().catch(() => {}); });
 }
