@@ -96,13 +96,21 @@ class LegAnatomy:
             raise InvalidInputError("area_cm2 must have one entry per Tissue", field="area_cm2")
         areas = {tissue: _frozen(self.area_cm2[tissue]) for tissue in Tissue}
         total = girth**2 / (4.0 * math.pi)
-        for tissue, area in areas.items():
-            if area.shape != (n,) or np.any(~np.isfinite(area)) or np.any(area < 0):
-                raise InvalidInputError(
-                    f"area_cm2[{tissue.value}] must hold {n} finite non-negative areas",
-                    field="area_cm2",
-                )
-        if not np.allclose(sum(areas.values()), total, rtol=_SUM_RTOL, atol=_SUM_RTOL):
+        # One check over all tissues (an anatomy is built per leg and request); the message
+        # names the first tissue that fails.
+        shapes_ok = all(area.shape == (n,) for area in areas.values())
+        stacked = np.stack(list(areas.values())) if shapes_ok else None
+        if stacked is None or not (np.isfinite(stacked).all() and stacked.min() >= 0.0):
+            tissue = next(
+                t
+                for t, a in areas.items()
+                if a.shape != (n,) or not np.isfinite(a).all() or np.any(a < 0)
+            )
+            raise InvalidInputError(
+                f"area_cm2[{tissue.value}] must hold {n} finite non-negative areas",
+                field="area_cm2",
+            )
+        if not np.allclose(stacked.sum(axis=0), total, rtol=_SUM_RTOL, atol=_SUM_RTOL):
             raise InvalidInputError(
                 "the tissue areas must sum to the section area girth² / 4π at every level",
                 field="area_cm2",
