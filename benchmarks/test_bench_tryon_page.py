@@ -9,8 +9,10 @@ Times are read inside the page (``performance`` marks of ``static/js/tryon.js``)
 
 "Interactive" is ``calfsim-ready`` plus one slider response. Two cases:
 
-1. a stored simulation opened by its address (``/try?simulation=ID``, e.g. a reload): HTML,
-   three.js, the summary and the GLB download in parallel, then parse and the first frame;
+1. a stored simulation opened by its address (``/try?simulation=ID``, e.g. a reload), in a
+   fresh browser context (a cold cache): HTML, three.js, the summary and the model's first part
+   (``parts/median.glb``: the skins with the weekly medians; the band targets and the muscles
+   load later, when asked for) download in parallel, then parse and the first frame;
 2. the fresh flow after pressing "Show my legs": the server's simulation (reported apart) and
    then the page's own work from the answer to the first frame.
 
