@@ -202,7 +202,7 @@ def main() -> None:
     """Run the load test and print one JSON line per run plus a summary."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--requests", type=int, default=400, help="per run")
+    parser.add_argument("--requests", type=int, default=2000, help="per run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--samples", type=int, default=None, help="n_samples (server default)")
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None)
