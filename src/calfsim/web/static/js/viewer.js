@@ -253,10 +253,17 @@ export class LegViewer {
     prepareMorphs(mesh);
   }
 
+  /** Whether the model already holds what part `name` brings (a whole legs.glb holds all). */
+  hasPart(name) {
+    if (name === 'muscles') return this.muscles.length > 0;
+    if (name === 'bands') return Object.keys(this.skins[0]?.userData.bands || {}).some((b) => b !== 'median');
+    return false;
+  }
+
   /** Load the part `name` once (see load()); resolves when it is in the model. */
   loadPart(name) {
     const fetchPart = this.parts?.[name];
-    if (!fetchPart) return Promise.resolve();
+    if (!fetchPart || this.hasPart(name)) return Promise.resolve();
     const { model } = this;
     this.partLoads[name] ||= fetchPart()
       .then((buffer) => new GLTFLoader().parseAsync(buffer, ''))
@@ -306,7 +313,7 @@ export class LegViewer {
   /** Show or hide the muscles through a see-through skin (loading them first if needed). */
   async setXray(on) {
     this.wantedXray = on;
-    if (on) await this.loadPart('muscles');
+    if (on && !this.muscles.length) await this.loadPart('muscles'); // none yet: a part
     if (this.wantedXray !== on) return; // switched again meanwhile: the latest wins
     this.xray = on;
     for (const skin of this.skins) {
