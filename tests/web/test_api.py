@@ -37,6 +37,29 @@ def test_predict_default_samples_and_profile_switch(
     assert lean["legs"]["left"]["calf_girth_cm"] == full["legs"]["left"]["calf_girth_cm"]
 
 
+@pytest.mark.parametrize("inline_max_samples", [0, 1000])
+def test_predict_same_answer_and_errors_on_the_loop_or_in_a_thread(
+    inline_max_samples: int, protocol: dict[str, Any]
+) -> None:
+    from calfsim.web import create_app
+
+    from .conftest import TEST_SECRET
+
+    app = create_app(db_url="sqlite://", secret=TEST_SECRET, inline_max_samples=inline_max_samples)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.post("/api/predict?seed=5&n_samples=400", json=protocol)
+        protocol["legs"]["left"]["calf_girth_cm"] = 14
+        bad = client.post("/api/predict?n_samples=400", json=protocol)
+    expected = prediction_to_dict(
+        predict(parse_protocol(json.loads(answer.request.content)), n_samples=400, rng=5),
+        include_profile=False,
+    )
+    assert answer.status_code == 200
+    assert answer.json() == json.loads(json.dumps(expected))
+    assert bad.status_code == 422
+    assert _fields(bad) == ["legs.left.calf_girth_cm"]
+
+
 def test_predict_bad_input_names_every_field(client: TestClient, protocol: dict[str, Any]) -> None:
     protocol["legs"]["left"]["calf_girth_cm"] = 14
     protocol["sessions"][0]["product"] = "botox"

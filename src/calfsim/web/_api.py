@@ -254,8 +254,9 @@ async def api_predict(
     """Return the JSON of ``calfsim predict --json`` for the protocol in the body."""
     data = await read_json_body(request, what="protocol")
     samples = _samples(request, n_samples)
+    short = not profile and samples <= request.app.state.settings.inline_max_samples
     result = await run_compute(
-        request, predict_dict, data, n_samples=samples, seed=seed, profile=profile
+        request, predict_dict, data, n_samples=samples, seed=seed, profile=profile, inline=short
     )
     return JSONResponse(result)
 

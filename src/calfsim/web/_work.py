@@ -64,13 +64,22 @@ async def run_heavy(request: Request, func: Callable[..., T], *args: Any, **kwar
         queue.waiting -= 1
 
 
-async def run_compute(request: Request, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+async def run_compute(
+    request: Request, func: Callable[..., T], *args: Any, inline: bool = False, **kwargs: Any
+) -> T:
     """Run a short CPU-bound call (a prediction, a plan) in a worker thread.
 
     At most ``max_concurrent_computations`` run at once in this process (default 2, the
     cores of these machines); the others wait in order instead of all sharing the cores and
     the GIL and finishing late together. ``calfsim serve --workers`` adds processes.
+
+    ``inline=True`` runs the call on the event loop instead: for calls of a few
+    milliseconds, where the hand-over to a thread and the GIL hand-offs between the loop and
+    the thread cost ~10 % of the call (docs/benchmarks.md). Other requests of this process
+    wait that long; the caller decides what is short.
     """
+    if inline:
+        return func(*args, **kwargs)
     limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "compute_limiter", None)
     if limiter is None:
         limiter = anyio.CapacityLimiter(request.app.state.settings.max_concurrent_computations)
