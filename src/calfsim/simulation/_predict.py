@@ -214,7 +214,7 @@ def _compensation_frac(protocol: Protocol, t_days: FloatArray, params: SampledPa
     since = np.maximum(t_days - first_day, 0.0)
     return np.asarray(
         params.get("kappa_frac")[:, None]
-        * (-np.expm1(-since[None, :] / params.get("tau_comp_days")[:, None])),
+        * (1.0 - np.exp(-since[None, :] / params.get("tau_comp_days")[:, None])),
         dtype=np.float64,
     )
 
@@ -321,8 +321,9 @@ def calf_girth_daily_cm(
     for i0, chunk in _atrophy_chunks(setups, protocol, grid, params):
         m = chunk.shape[0]
         since = np.maximum(grid[i0 : i0 + m] - first_day, 0.0).astype(f32)[:, None]
-        # kept = 1 - kappa (1 - exp(-t/tau_comp)) = 1 + kappa expm1(-t/tau_comp)
-        kept = np.expm1(since * neg_inv_comp)
+        # kept = 1 - kappa (1 - exp(-t/tau_comp)) (exp, not the slower expm1: see kinetics)
+        kept = np.exp(since * neg_inv_comp)
+        kept -= f32(1.0)
         kept *= kappa
         kept += f32(1.0)
         for side, setup in setups.items():
