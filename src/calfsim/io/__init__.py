@@ -1,7 +1,7 @@
 """Files in and out: protocol and intake JSON (the contracts) and prediction/plan JSON."""
 
 from calfsim.io._evidence_json import evidence_to_dict
-from calfsim.io._glb import GlbNode, read_glb, read_glb_morph_names, write_glb
+from calfsim.io._glb import GlbNode, read_glb, read_glb_morph_names, subset_glb, write_glb
 from calfsim.io._intake_file import IntakeIn, parse_intake, read_intake
 from calfsim.io._plan_json import jsonable, plan_to_dict, session_to_dict
 from calfsim.io._prediction_json import prediction_to_dict
@@ -23,6 +23,7 @@ from calfsim.io._scan import (
 from calfsim.io._simulation_files import (
     MESH_COLORS,
     simulation_glb_nodes,
+    simulation_glb_parts,
     simulation_to_dict,
     write_simulation_glb,
 )
@@ -52,7 +53,9 @@ __all__ = [
     "read_protocol",
     "session_to_dict",
     "simulation_glb_nodes",
+    "simulation_glb_parts",
     "simulation_to_dict",
+    "subset_glb",
     "write_glb",
     "write_simulation_glb",
 ]

@@ -139,8 +139,12 @@ def _simulate(
     n_around: int,
 ) -> tuple[dict[str, Any], bytes, dict[str, bytes], str]:
     """Parse, simulate; return (summary, GLB, its parts for the page, model version), gzipped."""
-    from calfsim.io import load_scan, simulation_to_dict, write_simulation_glb
-    from calfsim.io._simulation_files import simulation_glb_parts
+    from calfsim.io import (
+        load_scan,
+        simulation_glb_parts,
+        simulation_to_dict,
+        write_simulation_glb,
+    )
     from calfsim.simulation import simulate_legs
 
     protocol = parse_protocol(data)
