@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calfsim.evidence import load_evidence
-from calfsim.response import block_amplitude_frac, simulate_atrophy_frac
+from calfsim.response import block_amplitude_frac, iter_atrophy_frac, simulate_atrophy_frac
 
 EV = load_evidence()
 ONE = np.ones(1)
@@ -88,3 +88,24 @@ def test_block_amplitude_is_hill_curve():
     b = block_amplitude_frac(d, ed50_u_per_cm3=np.array(0.3), hill_ratio=np.array(1.0))
     np.testing.assert_allclose(b, d / (0.3 + d))
     assert np.all(np.diff(b) > 0)
+
+
+@pytest.mark.parametrize("chunk_steps", [1, 3, 8, 32, 500])
+def test_chunk_length_does_not_change_the_result(chunk_steps):
+    # The integration runs chunk by chunk of the time grid (length chosen by the data size by
+    # default); any chunk length must give the same atrophy at every time.
+    rng = np.random.default_rng(5)
+    n_rows, n_heads = 40, 3
+    t = np.arange(0.0, 300.0, 2.0)
+    amp = rng.uniform(0.0, 0.9, size=(2, n_heads, n_rows))
+    params = {k: v * rng.uniform(0.7, 1.3, size=n_rows) for k, v in CENTRAL.items()}
+    params["repeat_slowing_ratio"] = np.full(n_rows, 1.2)
+    days = np.array([0.0, 120.0])
+
+    def collect(steps):
+        out = np.empty((t.size, n_heads, n_rows), dtype=np.float32)
+        for i0, chunk in iter_atrophy_frac(t, days, amp, chunk_steps=steps, **params):
+            out[i0 : i0 + chunk.shape[0]] = chunk
+        return out
+
+    np.testing.assert_array_equal(collect(chunk_steps), collect(None))

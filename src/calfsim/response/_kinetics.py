@@ -68,6 +68,9 @@ def block_amplitude_frac(
     return np.asarray(ratio / (1.0 + ratio), dtype=np.float64)
 
 
+_CHUNK_VALUES = 65_536  # values per work buffer of iter_atrophy_frac when not given
+
+
 def integration_grid_days(
     session_days: FloatArray,
     t_end_days: float,
@@ -112,17 +115,22 @@ def iter_atrophy_frac(
     tau_atr_days: FloatArray,
     tau_reg_days: FloatArray,
     a_max_frac: FloatArray,
-    chunk_steps: int = 8,
+    chunk_steps: int | None = None,
 ) -> Iterator[tuple[int, NDArray[np.float32]]]:
     """Integrate block and atrophy chunk by chunk of the time grid (bounded memory).
 
     Parameters are those of `simulate_atrophy_frac`. Yields ``(i0, atrophy)`` where ``atrophy``
     has shape (n_steps, n_heads, n_rows) and holds :math:`a` at ``t_days[i0 : i0 + n_steps]``.
     The yielded array is a reused float32 buffer: consume (or copy) it before advancing.
+    ``chunk_steps`` defaults to 8 to 32 steps, about 64k values per buffer: few patients get
+    longer chunks (each NumPy call has a fixed cost, which dominates at API sizes), many get
+    short ones (the buffers stay in cache).
     """
     t = np.asarray(t_days, dtype=np.float64)
     n_t = t.size
     n_sessions, n_heads, n_rows = amplitude_frac.shape
+    if chunk_steps is None:
+        chunk_steps = min(32, max(8, _CHUNK_VALUES // max(n_heads * n_rows, 1)))
     shape = (chunk_steps, n_heads, n_rows)
     # float32 work buffers, allocated once and reused: memory traffic and first-touch page
     # faults cost more than the arithmetic here, and 7 significant digits are plenty for
