@@ -21,6 +21,36 @@ def _frozen(a: FloatArray) -> FloatArray:
     return out
 
 
+_BAND_PERCENTILES = (10.0, 50.0, 90.0)
+
+
+def _band_percentiles(samples: FloatArray, axis: int) -> FloatArray:
+    """``np.percentile(samples, [10, 50, 90], axis=axis)``, by sorting.
+
+    NumPy's percentile selects its order statistics with one partition per needed rank;
+    for the sizes of a prediction (hundreds of draws, tens of columns) a full vectorised
+    sort is ~3x faster on these machines (docs/benchmarks.md). Same "linear" method and
+    the same interpolation formula, so the values are NumPy's; arrays holding NaN go to
+    NumPy (its NaN propagation).
+    """
+    data = np.moveaxis(np.asarray(samples), axis, -1)
+    ordered = np.sort(data, axis=-1)
+    n = ordered.shape[-1]
+    if n == 0 or not np.isfinite(ordered[..., -1]).all():
+        return np.asarray(np.percentile(samples, _BAND_PERCENTILES, axis=axis), dtype=np.float64)
+    position = np.asarray(_BAND_PERCENTILES) / 100.0 * (n - 1)
+    below = np.floor(position).astype(np.intp)
+    above = np.minimum(below + 1, n - 1)
+    frac = position - below
+    lo = np.moveaxis(ordered[..., below], -1, 0)
+    hi = np.moveaxis(ordered[..., above], -1, 0)
+    w = frac.reshape((-1,) + (1,) * (lo.ndim - 1))
+    diff = hi - lo
+    # NumPy's _lerp: from the nearer end, so that a weight of 0 or 1 returns the end exactly.
+    out = np.where(w >= 0.5, hi - diff * (1.0 - w), lo + diff * w)
+    return np.asarray(out, dtype=np.float64)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Band:
     """Percentiles of a Monte Carlo distribution, one value per reported day.
@@ -39,7 +69,7 @@ class Band:
     @classmethod
     def from_samples(cls, samples: FloatArray, *, axis: int = 0) -> Band:
         """Summarise ``samples`` (Monte Carlo draws along ``axis``) as p10/median/p90."""
-        p10, median, p90 = np.percentile(samples, [10.0, 50.0, 90.0], axis=axis)
+        p10, median, p90 = _band_percentiles(samples, axis)
         return cls(p10=p10, median=median, p90=p90)
 
     @classmethod
@@ -50,7 +80,7 @@ class Band:
         """
         if axis < 1:
             raise ValueError(f"axis must be >= 1 (axis 0 lists the quantities); got {axis}")
-        p10, median, p90 = np.percentile(stacked, [10.0, 50.0, 90.0], axis=axis)
+        p10, median, p90 = _band_percentiles(stacked, axis)
         return [
             cls(p10=lo, median=mid, p90=hi) for lo, mid, hi in zip(p10, median, p90, strict=True)
         ]
