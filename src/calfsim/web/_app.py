@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -65,6 +66,24 @@ def _node_modules(settings: WebSettings) -> Path | None:
         if folder is not None and (folder / "three" / "build" / "three.module.js").is_file():
             return folder
     return None
+
+
+def _static_files(directory: Path, *, check_dir: bool = True) -> GZipMiddleware:
+    """Serve a folder's files, gzip-compressed for clients that accept it.
+
+    ``StaticFiles`` already sends ``ETag`` and ``Last-Modified`` and answers revalidations
+    with 304; the middleware compresses text (JS, CSS, JSON, SVG; not PNG/JPEG, not range
+    requests, not bodies already encoded) and adds ``Vary: Accept-Encoding``. Level 6: for
+    three.core.js (1.5 MB) ~50 ms of CPU instead of ~90 ms at level 9, output within 1%.
+    Chunks (64 kB) are compressed in worker threads (zlib releases the GIL) so that the event
+    loop keeps answering. Only static files: pages carry CSRF tokens next to reflected input
+    (compressing them would open BREACH), and the GLBs are stored compressed.
+    """
+    return GZipMiddleware(
+        StaticFiles(directory=str(directory), check_dir=check_dir),
+        compresslevel=6,
+        thread_minimum_size=32 * 1024,
+    )
 
 
 def store_of(app: FastAPI) -> ResultStore:
@@ -195,11 +214,7 @@ def create_app(
     install_openapi(app)
     _include_pages(app)
 
-    app.mount(
-        "/static",
-        StaticFiles(directory=str(static_dir or STATIC_DIR), check_dir=False),
-        name="static",
-    )
+    app.mount("/static", _static_files(static_dir or STATIC_DIR, check_dir=False), name="static")
     node_modules = _node_modules(settings)
     app.state.three_dir = None
     if node_modules is None:
@@ -210,14 +225,10 @@ def create_app(
     else:
         three = node_modules / "three"
         app.state.three_dir = three
-        app.mount(
-            "/vendor/three/build",
-            StaticFiles(directory=str(three / "build")),
-            name="three_build",
-        )
+        app.mount("/vendor/three/build", _static_files(three / "build"), name="three_build")
         app.mount(
             "/vendor/three/examples/jsm",
-            StaticFiles(directory=str(three / "examples" / "jsm")),
+            _static_files(three / "examples" / "jsm"),
             name="three_addons",
         )
         log.info("serving three.js from %s", three)
