@@ -352,11 +352,18 @@ def calf_girth_daily_cm(
 
 
 def _interpolate(values: FloatArray, t_grid: FloatArray, days: FloatArray) -> FloatArray:
+    """Linear interpolation of ``values[..., t]`` from ``t_grid`` to ``days`` (clamped).
+
+    Days that are grid points (the usual case: the grid holds every reported whole day) are
+    taken as they are, without arithmetic.
+    """
     idx = np.searchsorted(t_grid, days, side="right") - 1
     idx = np.clip(idx, 0, t_grid.size - 2) if t_grid.size > 1 else np.zeros_like(idx)
     if t_grid.size == 1:
         return values[..., idx]
     w = (days - t_grid[idx]) / (t_grid[idx + 1] - t_grid[idx])
+    if not w.any():
+        return np.asarray(values[..., idx], dtype=np.float64)
     return np.asarray(values[..., idx] * (1 - w) + values[..., idx + 1] * w, dtype=np.float64)
 
 
@@ -479,15 +486,17 @@ def _summarise(course: LegCourse, days: FloatArray, *, include_profile: bool) ->
     ci = anatomy.calf_level_index
     # Area change at the calf level on the grid, then interpolated to the reported days.
     change_grid = course.area_change_cm2(ci, slice(None))[:, :, 0]
-    change = _interpolate(change_grid, t_grid, days)
-    area0 = float(anatomy.total_area_cm2[ci])
-    girth = girth_from_area_cm(area0 + change)
-    baseline = float(anatomy.girth_cm[ci])
-    # One percentile call for the girth and every head (each call has a fixed cost that
-    # dominates at API sample sizes): rows 0 = girth, 1.. = heads, each (n_samples, n_days).
-    stacked = np.stack(
-        [girth, *(_interpolate(course.head_volume_change_frac(h), t_grid, days) for h in HEADS)]
+    # One interpolation and one percentile call for the girth and every head (each call has a
+    # fixed cost that dominates at API sample sizes): rows 0 = area change, then girth,
+    # 1.. = heads, each (n_samples, n_days).
+    stacked = _interpolate(
+        np.stack([change_grid, *(course.head_volume_change_frac(h) for h in HEADS)]),
+        t_grid,
+        days,
     )
+    area0 = float(anatomy.total_area_cm2[ci])
+    stacked[0] = girth_from_area_cm(area0 + stacked[0])
+    baseline = float(anatomy.girth_cm[ci])
     bands = Band.stack_from_samples(stacked, axis=1)
     girth_band, head_bands = bands[0], bands[1:]
     profile: Band | None = None
