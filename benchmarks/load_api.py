@@ -92,19 +92,26 @@ class _RawConnection:
         status_line = await self.reader.readline()
         status = status_line.split(b" ", 2)[1].decode()
         length = None
+        closing = False
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
+            name = name.strip().lower()
+            if name == b"content-length":
                 length = int(value)
+            elif name == b"connection" and b"close" in value.lower():
+                closing = True
         if length is None:
             raise ConnectionError("answer without content-length")
         await self.reader.readexactly(length)
+        if closing:  # the server ends the connection: the next request opens a new one
+            await self.close()
         return status
 
     async def close(self) -> None:
         if self.writer is not None:
-            self.writer.close()
-            await self.writer.wait_closed()
+            writer, self.reader, self.writer = self.writer, None, None
+            writer.close()
+            await writer.wait_closed()
 
 
 async def _run(
