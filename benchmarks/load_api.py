@@ -179,9 +179,10 @@ def _cpu_s(pid: int) -> float:
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.is_file():
-        pids += [int(x) for x in children.read_text().split()]
+    for parent in pids:  # grows while walking: children, grandchildren (computing processes)
+        children = Path(f"/proc/{parent}/task/{parent}/children")
+        if children.is_file():
+            pids += [int(x) for x in children.read_text().split()]
     for p in pids:
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
@@ -214,6 +215,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=None, help="n_samples (server default)")
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--compute-processes", type=int, default=None, help="calfsim serve --compute-processes"
+    )
     parser.add_argument(
         "--think-ms",
         type=float,
@@ -252,6 +256,8 @@ def main() -> None:
                 "--workers",
                 str(args.workers),
             ]
+            if args.compute_processes is not None:
+                command += ["--compute-processes", str(args.compute_processes)]
             log = open(Path(folder) / "server.log", "wb")
             server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=os.environ)
         try:
@@ -298,6 +304,7 @@ def main() -> None:
     summary = {
         "clients": args.clients,
         "workers": args.workers,
+        "compute_processes": args.compute_processes,
         "client": args.client,
         "think_ms": args.think_ms,
         "query": query,

@@ -286,10 +286,20 @@ def serve_web(
         typer.Option("--db", help="Results database URL (default: SQLite in out/calfsim.sqlite3)"),
     ] = None,
     workers: Annotated[
-        int, typer.Option("--workers", min=1, max=32, help="Worker processes (one per core)")
+        int, typer.Option("--workers", min=1, max=32, help="Server processes (one per core)")
     ] = 1,
+    compute_processes: Annotated[
+        int | None,
+        typer.Option(
+            "--compute-processes",
+            min=0,
+            max=64,
+            help="Processes computing the API's predictions and plans in arrival order "
+            "(one per core; default 0: in the server process)",
+        ),
+    ] = None,
 ) -> None:
     """Run the web app (guide, candidacy check, 3D try-on, plans, JSON API) until Ctrl+C."""
     from calfsim.cli._serve_cmd import serve
 
-    serve(host=host, port=port, db_url=db, workers=workers)
+    serve(host=host, port=port, db_url=db, workers=workers, compute_processes=compute_processes)

@@ -16,7 +16,13 @@ __all__ = ["serve"]
 
 
 def serve(
-    *, host: str, port: int, db_url: str | None, workers: int = 1, log_level: str = "info"
+    *,
+    host: str,
+    port: int,
+    db_url: str | None,
+    workers: int = 1,
+    compute_processes: int | None = None,
+    log_level: str = "info",
 ) -> None:
     """Build the app and serve it until interrupted, printing the address first.
 
@@ -33,6 +39,11 @@ def serve(
         Worker processes (each has its own Python interpreter: numpy-heavy requests then use
         every core). With more than one, the settings reach the workers through ``CALFSIM_*``
         variables, and one CSRF secret is made here for all of them.
+    compute_processes : int, optional
+        Processes that compute the API's predictions and plans, in arrival order (default:
+        ``CALFSIM_COMPUTE_PROCESSES``, else 0: in the server's process). One server with one
+        computing process per core answers many keep-alive clients more evenly than several
+        workers (docs/web.md).
     log_level : str
         uvicorn's log level.
 
@@ -48,6 +59,9 @@ def serve(
 
     err = Console(stderr=True, soft_wrap=True)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
+    if compute_processes is not None:
+        # Through the environment, so that every worker of ``--workers`` gets it too.
+        os.environ["CALFSIM_COMPUTE_PROCESSES"] = str(compute_processes)
     try:
         app = create_app(db_url=db_url)
     except (ValidationError, ValueError) as exc:

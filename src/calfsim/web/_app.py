@@ -25,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 import calfsim
 from calfsim.web._db import ResultStore, open_store
 from calfsim.web._errors import install_error_handlers
+from calfsim.web._pool import ComputePool
 from calfsim.web._security import SecurityMiddleware, csrf_token
 from calfsim.web._settings import WebSettings
 
@@ -107,9 +108,18 @@ def store_of(app: FastAPI) -> ResultStore:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     store_of(app)
+    settings: WebSettings = app.state.settings
+    if settings.compute_processes:
+        app.state.compute_pool = ComputePool(
+            settings.compute_processes, warm_n_samples=settings.predict_n_samples
+        )
     try:
         yield
     finally:
+        pool: ComputePool | None = getattr(app.state, "compute_pool", None)
+        if pool is not None:
+            pool.close()
+            app.state.compute_pool = None
         store: ResultStore | None = getattr(app.state, "store", None)
         if store is not None:
             store.close()
@@ -188,6 +198,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.store = None
+    app.state.compute_pool = None
     app.state.store_lock = threading.Lock()
 
     templates = Jinja2Templates(directory=str(templates_dir or TEMPLATES_DIR))

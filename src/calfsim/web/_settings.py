@@ -57,6 +57,9 @@ class WebSettings(BaseModel):
         Predictions without the girth profile and with at most this many virtual patients
         (a few milliseconds of work) run on the event loop instead of a worker thread; 0 runs
         every prediction in a thread (docs/benchmarks.md has the measurement).
+    compute_processes : int
+        Processes that compute the JSON API's predictions and plans (``calfsim.web._pool``),
+        one per core to use; 0 computes them in the server's own process.
     max_concurrent_simulations : int
         3D simulations run at once (each uses a core for seconds).
     max_queued_simulations : int
@@ -80,6 +83,7 @@ class WebSettings(BaseModel):
     simulate_n_around: int = Field(112, ge=32, le=512)
     max_concurrent_computations: int = Field(2, ge=1, le=64)
     inline_max_samples: int = Field(1000, ge=0, le=20_000)
+    compute_processes: int = Field(0, ge=0, le=64)
     max_concurrent_simulations: int = Field(1, ge=1, le=16)
     max_queued_simulations: int = Field(4, ge=0, le=100)
     result_ttl_s: float = Field(24 * 3600.0, gt=0)

@@ -15,6 +15,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 
 from calfsim.web._errors import WebError
+from calfsim.web._pool import ComputePool, ComputeProcessDied
 
 __all__ = ["heavy_limiter", "run_compute", "run_heavy"]
 
@@ -65,7 +66,12 @@ async def run_heavy(request: Request, func: Callable[..., T], *args: Any, **kwar
 
 
 async def run_compute(
-    request: Request, func: Callable[..., T], *args: Any, inline: bool = False, **kwargs: Any
+    request: Request,
+    func: Callable[..., T],
+    *args: Any,
+    inline: bool = False,
+    portable: bool = False,
+    **kwargs: Any,
 ) -> T:
     """Run a short CPU-bound call (a prediction, a plan) in a worker thread.
 
@@ -73,11 +79,33 @@ async def run_compute(
     cores of these machines); the others wait in order instead of all sharing the cores and
     the GIL and finishing late together. ``calfsim serve --workers`` adds processes.
 
-    ``inline=True`` runs the call on the event loop instead: for calls of a few
+    ``portable=True`` (``func`` a module-level function, the arguments plain data) sends the
+    call to the app's computing processes when it has them (``compute_processes``, see
+    `calfsim.web._pool`); they take calls in arrival order.
+
+    ``inline=True`` runs the call on the event loop otherwise: for calls of a few
     milliseconds, where the hand-over to a thread and the GIL hand-offs between the loop and
     the thread cost ~10 % of the call (docs/benchmarks.md). Other requests of this process
     wait that long; the caller decides what is short.
+
+    Raises
+    ------
+    WebError
+        503 with ``Retry-After`` if a computing process died during the call (it is
+        replaced; the next call works).
     """
+    pool: ComputePool | None = getattr(request.app.state, "compute_pool", None)
+    if portable and pool is not None and not pool.broken:
+        try:
+            result: T = await pool.submit(func, *args, **kwargs)
+        except ComputeProcessDied:
+            raise WebError(
+                503,
+                "busy",
+                "a computing process of the server stopped; try again in a moment",
+                headers={"Retry-After": "1"},
+            ) from None
+        return result
     if inline:
         return func(*args, **kwargs)
     limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "compute_limiter", None)
