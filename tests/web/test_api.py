@@ -176,3 +176,14 @@ def test_docs_page_lists_routes(client: TestClient) -> None:
     page = client.get("/docs")
     assert page.status_code == 200
     assert "/api/predict" in page.text and "/api/openapi.json" in page.text
+
+
+def test_json_answers_are_the_standard_librarys_values_and_refuse_nan() -> None:
+    from calfsim.web._api import _json_bytes
+
+    content = {"a": [0.1, 1e-05, 36.042905913763036, 2.5e300], "b": "µ", "c": None, "d": 3}
+    assert json.loads(_json_bytes(content)) == content
+    assert json.loads(_json_bytes({"x": [1.5, -0.0]})) == {"x": [1.5, -0.0]}
+    with pytest.raises(ValueError, match="JSON compliant"):
+        _json_bytes({"girth": float("nan")})
+    assert json.loads(_json_bytes({1: "int key"})) == {"1": "int key"}

