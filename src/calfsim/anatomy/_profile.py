@@ -11,6 +11,7 @@ level is its maximum.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -87,20 +88,25 @@ def pchip(x_knots: FloatArray, y_knots: FloatArray, x: FloatArray) -> FloatArray
     """
     xk = np.asarray(x_knots, dtype=np.float64)
     yk = np.asarray(y_knots, dtype=np.float64)
-    h = np.diff(xk)
-    secant = np.diff(yk) / h
-    slope = np.zeros_like(yk)
-    if xk.size == 2:
-        slope[:] = secant[0]
+    # The slopes at the knots in plain floats: a handful of knots, where NumPy's per-call
+    # cost would dominate (this function runs twice per API request).
+    xs, ys = xk.tolist(), yk.tolist()
+    h_list = [b - a for a, b in itertools.pairwise(xs)]
+    m = [(b - a) / step for (a, b), step in zip(itertools.pairwise(ys), h_list, strict=True)]
+    if len(xs) == 2:
+        slopes = [m[0], m[0]]
     else:
-        w1 = 2.0 * h[1:] + h[:-1]
-        w2 = h[1:] + 2.0 * h[:-1]
-        same_sign = secant[:-1] * secant[1:] > 0.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            harmonic = (w1 + w2) / (w1 / secant[:-1] + w2 / secant[1:])
-        slope[1:-1] = np.where(same_sign, harmonic, 0.0)
-        slope[0] = _end_slope(h[0], h[1], secant[0], secant[1])
-        slope[-1] = _end_slope(h[-1], h[-2], secant[-1], secant[-2])
+        slopes = [_end_slope(h_list[0], h_list[1], m[0], m[1])]
+        for k in range(1, len(xs) - 1):
+            if m[k - 1] * m[k] > 0.0:
+                w1 = 2.0 * h_list[k] + h_list[k - 1]
+                w2 = h_list[k] + 2.0 * h_list[k - 1]
+                slopes.append((w1 + w2) / (w1 / m[k - 1] + w2 / m[k]))
+            else:
+                slopes.append(0.0)
+        slopes.append(_end_slope(h_list[-1], h_list[-2], m[-1], m[-2]))
+    h = np.array(h_list)
+    slope = np.array(slopes)
     x_arr = np.asarray(x, dtype=np.float64)
     i = np.clip(np.searchsorted(xk, x_arr, side="right") - 1, 0, xk.size - 2)
     step = h[i]
@@ -118,11 +124,15 @@ def pchip(x_knots: FloatArray, y_knots: FloatArray, x: FloatArray) -> FloatArray
 def _end_slope(h0: float, h1: float, m0: float, m1: float) -> float:
     """One-sided three-point slope at an end knot, shape-preserving (as in SciPy's PCHIP)."""
     d = ((2.0 * h0 + h1) * m0 - h0 * m1) / (h0 + h1)
-    if np.sign(d) != np.sign(m0):
+    if _sign(d) != _sign(m0):
         return 0.0
-    if np.sign(m0) != np.sign(m1) and abs(d) > abs(3.0 * m0):
+    if _sign(m0) != _sign(m1) and abs(d) > abs(3.0 * m0):
         return 3.0 * m0
-    return float(d)
+    return d
+
+
+def _sign(value: float) -> int:
+    return (value > 0.0) - (value < 0.0)
 
 
 def bump(x: FloatArray, *, start: float, peak: float, end: float) -> FloatArray:

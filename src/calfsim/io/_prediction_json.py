@@ -21,7 +21,7 @@ def prediction_to_dict(prediction: Prediction, *, include_profile: bool = True) 
     legs: dict[str, Any] = {}
     for side, leg in prediction.legs.items():
         entry: dict[str, Any] = {
-            "days": [float(d) for d in leg.days],
+            "days": leg.days.astype(float).tolist(),
             "baseline_calf_girth_cm": leg.baseline_calf_girth_cm,
             "calf_level_below_knee_cm": leg.calf_level_cm,
             "calf_girth_cm": leg.calf_girth_cm.to_dict(),
@@ -38,9 +38,9 @@ def prediction_to_dict(prediction: Prediction, *, include_profile: bool = True) 
         profile = leg.girth_profile_cm
         if include_profile and profile is not None:
             entry["profile"] = {
-                "levels_below_knee_cm": [float(x) for x in leg.levels_cm],
+                "levels_below_knee_cm": leg.levels_cm.astype(float).tolist(),
                 "girth_cm": {
-                    name: [[float(x) for x in row] for row in getattr(profile, name)]
+                    name: getattr(profile, name).astype(float).tolist()
                     for name in ("p10", "median", "p90")
                 },
             }

@@ -87,11 +87,8 @@ class Band:
 
     def to_dict(self) -> dict[str, list[float]]:
         """Return ``{"p10": [...], "median": [...], "p90": [...]}`` with plain floats."""
-        return {
-            "p10": [float(x) for x in self.p10],
-            "median": [float(x) for x in self.median],
-            "p90": [float(x) for x in self.p90],
-        }
+        # ndarray.tolist gives Python floats (the arrays are float64), at C speed.
+        return {"p10": self.p10.tolist(), "median": self.median.tolist(), "p90": self.p90.tolist()}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
