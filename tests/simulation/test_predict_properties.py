@@ -215,3 +215,19 @@ def test_a_seeded_prediction_equals_one_drawn_from_a_fresh_generator():
                     getattr(leg.calf_girth_change_cm, name),
                     getattr(first.legs[side].calf_girth_change_cm, name),
                 )
+
+
+def test_predict_grid_matches_a_daily_grid(monkeypatch):
+    """predict integrates on a grid with fortnightly steps away from sessions; its bands must
+    agree with those of a daily grid (the reported days are grid points in both)."""
+    import calfsim.simulation._predict as module
+
+    p = protocol(LegDose(total_u=90.0), LegDose(total_u=60.0), session_days=(0.0, 98.0))
+    coarse = predict(p, n_samples=800, rng=2, include_profile=False)
+    monkeypatch.setattr(module, "integration_grid_days", lambda s, t, **_: np.arange(0.0, t + 1))
+    daily = predict(p, n_samples=800, rng=2, include_profile=False)
+    for side, leg in coarse.legs.items():
+        for name in ("p10", "median", "p90"):
+            got = getattr(leg.calf_girth_cm, name)
+            want = getattr(daily.legs[side].calf_girth_cm, name)
+            assert np.abs(got - want).max() < 0.005
