@@ -68,9 +68,6 @@ def block_amplitude_frac(
     return np.asarray(ratio / (1.0 + ratio), dtype=np.float64)
 
 
-_CHUNK_VALUES = 65_536  # values per work buffer of iter_atrophy_frac when not given
-
-
 def integration_grid_days(
     session_days: FloatArray,
     t_end_days: float,
@@ -102,6 +99,9 @@ def integration_grid_days(
             points.append(np.arange(day + daily_days, stop, fine_step_days))
     grid = np.unique(np.concatenate(points))
     return np.asarray(grid[grid <= t_end_days], dtype=np.float64)
+
+
+_CHUNK_VALUES = 65_536  # values per work buffer of iter_atrophy_frac when not given
 
 
 def iter_atrophy_frac(

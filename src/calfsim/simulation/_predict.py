@@ -45,12 +45,12 @@ HEADS = (MuscleHead.GM_MEDIAL, MuscleHead.GM_LATERAL, MuscleHead.SOLEUS)
 GM_HEADS = (MuscleHead.GM_MEDIAL, MuscleHead.GM_LATERAL)
 MAX_SAMPLES = 200_000
 MAX_CACHED_POPULATION = 4_000
+"""Populations up to this many virtual patients are kept per seed (`_shipped_population`)."""
 #: Steps of `predict`'s integration grid away from sessions. Its reported days are grid points
 #: (nothing is interpolated), so fortnightly exact-exponential steps lose almost nothing:
 #: percentiles within 0.0015 cm of a daily grid (9 protocols, tested), where the daily path
 #: (`calf_girth_daily_cm`), which interpolates between grid points, keeps weekly steps.
 _PREDICT_COARSE_STEP_DAYS = 14.0
-"""Populations up to this many virtual patients are kept per seed (`_shipped_population`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

@@ -238,10 +238,10 @@ def _json_bytes(content: Any) -> bytes:
     would.
     """
     try:
-        data = orjson.dumps(content)
+        data: bytes | None = orjson.dumps(content)
     except orjson.JSONEncodeError:  # e.g. a key that is not a string: the standard library's way
-        data = b"null"
-    if b"null" not in data:
+        data = None
+    if data is not None and b"null" not in data:
         return data
     return json.dumps(
         content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")

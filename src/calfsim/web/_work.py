@@ -73,7 +73,7 @@ async def run_compute(
     portable: bool = False,
     **kwargs: Any,
 ) -> T:
-    """Run a short CPU-bound call (a prediction, a plan) in a worker thread.
+    """Run a short CPU-bound call (a prediction, a plan), by default in a worker thread.
 
     At most ``max_concurrent_computations`` run at once in this process (default 2, the
     cores of these machines); the others wait in order instead of all sharing the cores and
